@@ -1,0 +1,38 @@
+# fusekit / passthroughfs: the two commands a newcomer needs are `make run`
+# and `make test`; both install what is missing first (apt, as root).
+JOBS ?= $(shell nproc)
+SOURCE ?=
+MOUNTPOINT ?=
+
+.PHONY: deps build run test test-asan test-tsan fuzz clean
+
+deps:
+	@./scripts/install-deps.sh
+
+build: deps
+	@cmake --preset release >/dev/null
+	@cmake --build build/release -j$(JOBS)
+
+run: build
+	@./scripts/run-demo.sh "$(SOURCE)" "$(MOUNTPOINT)"
+
+test: build
+	@ctest --preset release -j$(JOBS) --timeout 300
+
+test-asan: deps
+	@cmake --preset asan >/dev/null
+	@cmake --build build/asan -j$(JOBS)
+	@ctest --preset asan -j$(JOBS) --timeout 300
+
+test-tsan: deps
+	@cmake --preset tsan >/dev/null
+	@cmake --build build/tsan -j$(JOBS)
+	@ctest --preset tsan -j$(JOBS) --timeout 300
+
+fuzz: deps
+	@cmake --preset fuzz >/dev/null
+	@cmake --build build/fuzz -j$(JOBS) --target decode_fuzzer
+	@./scripts/run-fuzz.sh build/fuzz/tests/fuzz/decode_fuzzer $(or $(FUZZ_SECONDS),60)
+
+clean:
+	rm -rf build

@@ -1,0 +1,82 @@
+// Session: serves one mount's requests.
+//
+// Run() answers INIT before any worker starts, then runs `threads` workers,
+// each reading from its own cloned /dev/fuse fd and handling what it reads
+// (no hand-off queue). It returns when the mount goes away, after DESTROY,
+// or after Stop() (called from any thread or, with handle_signals, on
+// SIGINT/SIGTERM/SIGHUP, which also unmount).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "fusekit/capabilities.h"
+#include "fusekit/mount.h"
+#include "fusekit/notifier.h"
+#include "fusekit/operations.h"
+#include "fusekit/result.h"
+
+namespace fusekit {
+
+struct Config {
+  // Capabilities to ask for; what is granted is this and what the kernel
+  // offers. Asking for passthrough drops writeback cache: the kernel
+  // silently refuses passthrough when both are negotiated.
+  uint64_t want = cap::kAsyncRead | cap::kParallelDirops | cap::kAtomicOTrunc | cap::kBigWrites |
+                  cap::kMaxPages | cap::kAbortError | cap::kSpliceRead | cap::kSpliceWrite |
+                  cap::kSpliceMove;
+  unsigned threads = 2;
+  bool clone_fd = true;        // one cloned device fd per worker
+  uint32_t max_write = 1u << 20;
+  uint32_t max_readahead = 1u << 20;
+  uint16_t max_background = 0;  // 0: the kernel's default
+  uint16_t congestion_threshold = 0;
+  uint32_t time_gran = 1;
+  uint32_t max_stack_depth = 1;  // with cap::kPassthrough: 1, or 2 over a stacked fs
+  bool handle_signals = false;   // SIGINT/SIGTERM/SIGHUP unmount and end Run()
+};
+
+// Requests seen per opcode since the session started.
+class Stats {
+ public:
+  uint64_t count(Opcode op) const {
+    return counts_[static_cast<uint32_t>(op)].load(std::memory_order_relaxed);
+  }
+  void Add(uint32_t opcode) {
+    if (opcode <= kMaxOpcode) counts_[opcode].fetch_add(1, std::memory_order_relaxed);
+  }
+
+ private:
+  std::array<std::atomic<uint64_t>, kMaxOpcode + 1> counts_{};
+};
+
+// Thread-safety: Stop, notifier, stats, connection and device may be called
+// from any thread while Run runs.
+class Session {
+ public:
+  // `ops` and `mount` must outlive the session.
+  static Result<std::unique_ptr<Session>> Create(Operations& ops, Mount& mount,
+                                                 const Config& config);
+  ~Session();
+
+  // Serves until unmounted or stopped. Fails with EPROTO when the kernel
+  // speaks a protocol older than 7.36.
+  Status Run();
+  void Stop();
+
+  // What INIT settled (valid once Operations::Init has been called).
+  const ConnectionInfo& connection() const;
+  Notifier notifier() const;
+  const Stats& stats() const;
+  const std::shared_ptr<const UniqueFd>& device() const;
+
+ private:
+  struct Impl;
+  explicit Session(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fusekit

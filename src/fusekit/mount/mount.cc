@@ -1,0 +1,355 @@
+#include "fusekit/mount.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <climits>
+#include <cstdlib>
+#include <fstream>
+#include <cstring>
+#include <mutex>
+#include <sstream>
+
+#include "fusekit/log.h"
+
+extern char** environ;
+
+namespace fusekit {
+
+struct Mount::State {
+  std::string mountpoint;
+  std::shared_ptr<const UniqueFd> device;
+  unsigned connection_id = 0;
+  bool via_fusermount = false;
+  UniqueFd fusermount_socket;  // auto_unmount: fusermount3 unmounts when it closes
+  pid_t fusermount_pid = -1;
+
+  std::mutex mutex;
+  bool mounted = true;
+
+  Status Unmount();
+  ~State();
+};
+
+namespace {
+
+bool ParseUint(std::string_view text, uint32_t& out) {
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && p == text.data() + text.size();
+}
+
+Result<bool> DirectoryIsEmpty(const std::string& path) {
+  DIR* dir = ::opendir(path.c_str());
+  if (dir == nullptr) return FailLast();
+  bool empty = true;
+  while (dirent* e = ::readdir(dir)) {
+    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) {
+      empty = false;
+      break;
+    }
+  }
+  ::closedir(dir);
+  return empty;
+}
+
+// mountinfo escapes space, tab, newline and backslash as \ooo.
+std::string UnescapeMountinfo(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 3 < s.size()) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 3), nullptr, 8));
+      i += 3;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// Runs fusermount3 with `args`; with `commfd`, passes it as _FUSE_COMMFD.
+Result<pid_t> SpawnFusermount(const std::vector<std::string>& args, int commfd) {
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e; ++e) {
+    if (std::strncmp(*e, "_FUSE_COMMFD=", 13) != 0) env_strings.emplace_back(*e);
+  }
+  if (commfd >= 0) env_strings.push_back("_FUSE_COMMFD=" + std::to_string(commfd));
+  std::vector<char*> env;
+  for (auto& s : env_strings) env.push_back(s.data());
+  env.push_back(nullptr);
+
+  std::vector<std::string> argv_strings = {"fusermount3"};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& s : argv_strings) argv.push_back(s.data());
+  argv.push_back(nullptr);
+
+  pid_t pid;
+  int r = ::posix_spawnp(&pid, "fusermount3", nullptr, nullptr, argv.data(), env.data());
+  if (r != 0) return Fail(r);
+  return pid;
+}
+
+Result<UniqueFd> ReceiveFd(int socket) {
+  char data = 0;
+  iovec iov{&data, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  ssize_t n;
+  do {
+    n = ::recvmsg(socket, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return FailLast();
+  if (n == 0) return Fail(ECONNABORTED);  // fusermount3 failed and said why on stderr
+  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  if (cmsg == nullptr || cmsg->cmsg_type != SCM_RIGHTS) return Fail(EPROTO);
+  int fd;
+  std::memcpy(&fd, CMSG_DATA(cmsg), sizeof(fd));
+  return UniqueFd(fd);
+}
+
+std::string FusermountOptions(const MountOptions& o) {
+  std::string opts = "fsname=" + o.fsname;
+  if (!o.subtype.empty()) opts += ",subtype=" + o.subtype;
+  if (o.allow_other) opts += ",allow_other";
+  if (o.default_permissions) opts += ",default_permissions";
+  if (o.read_only) opts += ",ro";
+  if (o.nosuid) opts += ",nosuid";
+  if (o.nodev) opts += ",nodev";
+  if (o.noexec) opts += ",noexec";
+  if (o.noatime) opts += ",noatime";
+  if (o.max_read) opts += ",max_read=" + std::to_string(*o.max_read);
+  if (o.blksize) opts += ",blksize=" + std::to_string(*o.blksize);
+  if (o.auto_unmount) opts += ",auto_unmount";
+  return opts;
+}
+
+Status MountWithSyscall(const std::string& mountpoint, const MountOptions& o, int fd) {
+  std::ostringstream data;
+  data << "fd=" << fd << ",rootmode=" << std::oct << S_IFDIR << std::dec
+       << ",user_id=" << o.user_id.value_or(::getuid())
+       << ",group_id=" << o.group_id.value_or(::getgid());
+  if (o.allow_other) data << ",allow_other";
+  if (o.default_permissions) data << ",default_permissions";
+  if (o.max_read) data << ",max_read=" << *o.max_read;
+  if (o.blksize) data << ",blksize=" << *o.blksize;
+  unsigned long flags = 0;
+  if (o.read_only) flags |= MS_RDONLY;
+  if (o.nosuid) flags |= MS_NOSUID;
+  if (o.nodev) flags |= MS_NODEV;
+  if (o.noexec) flags |= MS_NOEXEC;
+  if (o.noatime) flags |= MS_NOATIME;
+  std::string type = o.subtype.empty() ? "fuse" : "fuse." + o.subtype;
+  if (::mount(o.fsname.c_str(), mountpoint.c_str(), type.c_str(), flags, data.str().c_str()) != 0)
+    return FailLast();
+  return Ok();
+}
+
+// The minor device number of the newest mount at `path` in mountinfo, which
+// is the connection's number under /sys/fs/fuse/connections.
+unsigned ConnectionIdOf(const std::string& path) {
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  unsigned id = 0;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string mount_id, parent_id, dev, root, point;
+    fields >> mount_id >> parent_id >> dev >> root >> point;
+    if (UnescapeMountinfo(point) != path) continue;
+    auto colon = dev.find(':');
+    if (colon != std::string::npos) id = static_cast<unsigned>(std::stoul(dev.substr(colon + 1)));
+  }
+  return id;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> MountOptions::Parse(const std::string& list) {
+  std::vector<std::string> unknown;
+  std::stringstream in(list);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (item.empty()) continue;
+    auto eq = item.find('=');
+    std::string key = item.substr(0, eq);
+    std::string value = eq == std::string::npos ? "" : item.substr(eq + 1);
+    auto flag = [&](bool& field, bool v) {
+      if (eq != std::string::npos) return false;
+      field = v;
+      return true;
+    };
+    bool ok = true;
+    if (key == "allow_other") ok = flag(allow_other, true);
+    else if (key == "default_permissions") ok = flag(default_permissions, true);
+    else if (key == "ro") ok = flag(read_only, true);
+    else if (key == "rw") ok = flag(read_only, false);
+    else if (key == "nosuid") ok = flag(nosuid, true);
+    else if (key == "suid") ok = flag(nosuid, false);
+    else if (key == "nodev") ok = flag(nodev, true);
+    else if (key == "dev") ok = flag(nodev, false);
+    else if (key == "noexec") ok = flag(noexec, true);
+    else if (key == "exec") ok = flag(noexec, false);
+    else if (key == "noatime") ok = flag(noatime, true);
+    else if (key == "atime") ok = flag(noatime, false);
+    else if (key == "nonempty") ok = flag(nonempty, true);
+    else if (key == "auto_unmount") ok = flag(auto_unmount, true);
+    else if (key == "fsname") {
+      ok = !value.empty();
+      fsname = value;
+    } else if (key == "subtype") {
+      ok = !value.empty();
+      subtype = value;
+    } else if (key == "max_read" || key == "blksize") {
+      uint32_t n = 0;
+      ok = ParseUint(value, n) && n > 0;
+      if (ok) (key == "max_read" ? max_read : blksize) = n;
+    } else {
+      unknown.push_back(item);
+      continue;
+    }
+    if (!ok) {
+      LogError("bad mount option '{}'", item);
+      return Fail(EINVAL);
+    }
+  }
+  return unknown;
+}
+
+Result<Mount> Mount::Create(const std::string& mountpoint, const MountOptions& options) {
+  struct stat st;
+  if (::stat(mountpoint.c_str(), &st) != 0) {
+    auto e = Errno::Last();
+    LogError("mount point {}: {}", mountpoint, e.message());
+    return Fail(e);
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    LogError("mount point {} is not a directory", mountpoint);
+    return Fail(ENOTDIR);
+  }
+  if (!options.nonempty) {
+    auto empty = DirectoryIsEmpty(mountpoint);
+    if (empty && !*empty) {
+      LogError("mount point {} is not empty (use -o nonempty to mount over it)", mountpoint);
+      return Fail(ENOTEMPTY);
+    }
+  }
+
+  char resolved[PATH_MAX];
+  std::string canonical = ::realpath(mountpoint.c_str(), resolved) ? resolved : mountpoint;
+  auto state = std::make_shared<State>();
+  state->mountpoint = mountpoint;
+  bool use_syscall = options.method == MountOptions::Method::kSyscall ||
+                     (options.method == MountOptions::Method::kAuto && ::geteuid() == 0);
+  if (use_syscall) {
+    UniqueFd fd(::open("/dev/fuse", O_RDWR | O_CLOEXEC));
+    if (!fd) {
+      auto e = Errno::Last();
+      LogError("open /dev/fuse: {}", e.message());
+      return Fail(e);
+    }
+    if (auto status = MountWithSyscall(mountpoint, options, fd.get()); !status) {
+      LogError("mount {} on {}: {}", options.fsname, mountpoint, status.error().message());
+      return Fail(status.error());
+    }
+    state->device = std::make_shared<const UniqueFd>(std::move(fd));
+  } else {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return FailLast();
+    UniqueFd ours(sv[0]);
+    UniqueFd theirs(sv[1]);
+    // The child must inherit its end: clear CLOEXEC on it alone.
+    ::fcntl(theirs.get(), F_SETFD, 0);
+    auto pid = SpawnFusermount({"-o", FusermountOptions(options), "--", mountpoint}, theirs.get());
+    theirs.reset();
+    if (!pid) {
+      LogError("cannot run fusermount3 (apt-get install fuse3): {}", pid.error().message());
+      return Fail(pid.error());
+    }
+    auto fd = ReceiveFd(ours.get());
+    if (!options.auto_unmount || !fd) {
+      int wstatus = 0;
+      ::waitpid(*pid, &wstatus, 0);
+    } else {
+      state->fusermount_pid = *pid;
+      state->fusermount_socket = std::move(ours);
+    }
+    if (!fd) {
+      LogError("fusermount3 could not mount {}: {}", mountpoint, fd.error().message());
+      return Fail(fd.error());
+    }
+    state->device = std::make_shared<const UniqueFd>(std::move(*fd));
+    state->via_fusermount = true;
+  }
+  // Not stat(): the mount answers nothing until the session has done INIT.
+  state->connection_id = ConnectionIdOf(canonical);
+  return Mount(std::move(state));
+}
+
+Status Mount::State::Unmount() {
+  std::lock_guard lock(mutex);
+  if (!mounted) return Ok();
+  mounted = false;
+  if (via_fusermount) {
+    auto pid = SpawnFusermount({"-u", "-z", "-q", "--", mountpoint}, -1);
+    if (!pid) return Fail(pid.error());
+    int wstatus = 0;
+    ::waitpid(*pid, &wstatus, 0);
+    if (fusermount_socket) {
+      fusermount_socket.reset();
+      ::waitpid(fusermount_pid, &wstatus, 0);
+    }
+    if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) return Fail(EIO);
+    return Ok();
+  }
+  if (::umount2(mountpoint.c_str(), MNT_DETACH) != 0) {
+    // EINVAL: already unmounted (by umount(8), or the server's end).
+    if (errno == EINVAL || errno == ENOENT) return Ok();
+    return FailLast();
+  }
+  return Ok();
+}
+
+Mount::State::~State() {
+  auto status = Unmount();
+  if (!status) LogWarn("unmounting {}: {}", mountpoint, status.error().message());
+}
+
+Mount::~Mount() = default;
+
+const std::string& Mount::mountpoint() const { return state_->mountpoint; }
+const std::shared_ptr<const UniqueFd>& Mount::device() const { return state_->device; }
+unsigned Mount::connection_id() const { return state_->connection_id; }
+Status Mount::Unmount() { return state_ ? state_->Unmount() : Ok(); }
+
+std::function<void()> Mount::Unmounter() const {
+  std::weak_ptr<State> weak = state_;
+  return [weak] {
+    if (auto state = weak.lock()) (void)state->Unmount();
+  };
+}
+
+Status AbortConnection(unsigned connection_id) {
+  std::string dir = "/sys/fs/fuse/connections/" + std::to_string(connection_id);
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0) {
+    // fusectl may not be mounted yet.
+    ::mount("fusectl", "/sys/fs/fuse/connections", "fusectl", 0, nullptr);
+  }
+  UniqueFd fd(::open((dir + "/abort").c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) return FailLast();
+  if (::write(fd.get(), "1", 1) != 1) return FailLast();
+  return Ok();
+}
+
+}  // namespace fusekit

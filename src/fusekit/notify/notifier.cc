@@ -1,0 +1,74 @@
+#include "fusekit/notifier.h"
+
+#include <cerrno>
+
+#include "fusekit/abi/fuse_abi.h"
+#include "fusekit/session/shared.h"
+#include "fusekit/transport/dev_fuse.h"
+
+namespace fusekit {
+namespace {
+
+Status Send(const SessionShared& shared, abi::fuse_notify_code code, std::span<const iovec> iov) {
+  // Before INIT is answered the kernel rejects notifications; say so plainly.
+  if (!shared.initialized.load()) return Fail(ENOTCONN);
+  return transport::WriteMessage(shared.device->get(), 0, code, iov);
+}
+
+iovec Piece(const void* data, size_t size) { return {const_cast<void*>(data), size}; }
+
+// Names travel with their NUL, which the kernel checks.
+iovec NamePiece(std::string_view name) { return Piece(name.data(), name.size()); }
+const char kNul = '\0';
+
+}  // namespace
+
+Status Notifier::InvalInode(NodeId node, int64_t offset, int64_t length) {
+  abi::fuse_notify_inval_inode_out out{node.value, offset, length};
+  iovec iov[] = {Piece(&out, sizeof(out))};
+  return Send(*shared_, abi::FUSE_NOTIFY_INVAL_INODE, iov);
+}
+
+Status Notifier::InvalEntry(NodeId parent, std::string_view name) {
+  abi::fuse_notify_inval_entry_out out{parent.value, static_cast<uint32_t>(name.size()), 0};
+  iovec iov[] = {Piece(&out, sizeof(out)), NamePiece(name), Piece(&kNul, 1)};
+  return Send(*shared_, abi::FUSE_NOTIFY_INVAL_ENTRY, iov);
+}
+
+Status Notifier::ExpireEntry(NodeId parent, std::string_view name) {
+  abi::fuse_notify_inval_entry_out out{parent.value, static_cast<uint32_t>(name.size()),
+                                       abi::FUSE_EXPIRE_ONLY};
+  iovec iov[] = {Piece(&out, sizeof(out)), NamePiece(name), Piece(&kNul, 1)};
+  return Send(*shared_, abi::FUSE_NOTIFY_INVAL_ENTRY, iov);
+}
+
+Status Notifier::Delete(NodeId parent, NodeId child, std::string_view name) {
+  abi::fuse_notify_delete_out out{parent.value, child.value, static_cast<uint32_t>(name.size()), 0};
+  iovec iov[] = {Piece(&out, sizeof(out)), NamePiece(name), Piece(&kNul, 1)};
+  return Send(*shared_, abi::FUSE_NOTIFY_DELETE, iov);
+}
+
+Status Notifier::Store(NodeId node, uint64_t offset, std::span<const std::byte> data) {
+  abi::fuse_notify_store_out out{node.value, offset, static_cast<uint32_t>(data.size()), 0};
+  iovec iov[] = {Piece(&out, sizeof(out)), Piece(data.data(), data.size())};
+  return Send(*shared_, abi::FUSE_NOTIFY_STORE, iov);
+}
+
+Status Notifier::Retrieve(NodeId node, uint64_t offset, uint32_t size, RetrieveDone done) {
+  uint64_t unique;
+  {
+    std::lock_guard lock(shared_->retrieve_mutex);
+    unique = shared_->next_retrieve_unique++;
+    shared_->retrieves[unique] = std::move(done);
+  }
+  abi::fuse_notify_retrieve_out out{unique, node.value, offset, size, 0};
+  iovec iov[] = {Piece(&out, sizeof(out))};
+  auto status = Send(*shared_, abi::FUSE_NOTIFY_RETRIEVE, iov);
+  if (!status) {
+    std::lock_guard lock(shared_->retrieve_mutex);
+    shared_->retrieves.erase(unique);
+  }
+  return status;
+}
+
+}  // namespace fusekit

@@ -1,0 +1,213 @@
+#include "fusekit/session.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "fusekit/abi/fuse_abi.h"
+#include "fusekit/log.h"
+#include "fusekit/session/dispatcher.h"
+#include "fusekit/session/shared.h"
+#include "fusekit/transport/dev_fuse.h"
+
+namespace fusekit {
+namespace {
+
+// Workers blocked in read() are woken for Stop() by this signal, whose
+// handler does nothing: read then fails with EINTR and the worker sees the
+// stop flag.
+int WakeSignal() { return SIGRTMIN + 2; }
+
+void InstallWakeHandler() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction sa {};
+    sa.sa_handler = [](int) {};
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;  // no SA_RESTART: read must return EINTR
+    ::sigaction(WakeSignal(), &sa, nullptr);
+  });
+}
+
+size_t BufferSize(const Config& config) {
+  // A WRITE carries max_write bytes after its headers; one page of room
+  // covers fuse_in_header + fuse_write_in.
+  size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  return std::max(abi::kMinReadBuffer, size_t{config.max_write} + page);
+}
+
+}  // namespace
+
+struct Session::Impl {
+  Impl(Operations& ops, Mount& mount, const Config& config)
+      : ops(ops),
+        config(config),
+        shared(std::make_shared<SessionShared>()),
+        dispatcher(ops, *shared, stats),
+        unmount(mount.Unmounter()) {
+    shared->device = mount.device();
+  }
+
+  Status Run();
+  void Stop();
+  void Worker(std::shared_ptr<transport::DevFuseChannel> channel);
+  Status ReceiveInit(transport::DevFuseChannel& channel);
+  void WorkerDone();
+  void Wake();
+
+  Operations& ops;
+  Config config;
+  Stats stats;
+  std::shared_ptr<SessionShared> shared;
+  Dispatcher dispatcher;
+  std::function<void()> unmount;
+
+  std::atomic<bool> stopping{false};
+  // Wakes Run's thread: written by the last worker to exit and by Stop.
+  UniqueFd wake_event{::eventfd(0, EFD_CLOEXEC)};
+  std::vector<std::thread> threads;  // touched by Run's thread only
+  std::atomic<unsigned> running{0};
+};
+
+Status Session::Impl::ReceiveInit(transport::DevFuseChannel& channel) {
+  std::vector<std::byte> buffer(BufferSize(config));
+  for (;;) {
+    auto n = channel.Receive(buffer);
+    if (!n) {
+      int e = n.error().value();
+      if (e == EINTR || e == EAGAIN || e == ENOENT) {
+        if (stopping) return Fail(ECANCELED);
+        continue;
+      }
+      LogError("reading INIT from /dev/fuse failed: {}", n.error().message());
+      return n.error() == Errno(ENODEV) ? Fail(ENODEV) : Fail(n.error());
+    }
+    auto status = dispatcher.HandleInit({buffer.data(), *n}, channel, config);
+    if (status || status.error() != Errno(EAGAIN)) return status;
+  }
+}
+
+void Session::Impl::Worker(std::shared_ptr<transport::DevFuseChannel> channel) {
+  std::vector<std::byte> buffer(BufferSize(config));
+  while (!stopping.load(std::memory_order_relaxed)) {
+    auto n = channel->Receive(buffer);
+    if (!n) {
+      int e = n.error().value();
+      if (e == EINTR || e == EAGAIN || e == ENOENT) continue;
+      if (e != ENODEV) LogError("reading from /dev/fuse failed: {}", n.error().message());
+      break;  // ENODEV: unmounted
+    }
+    dispatcher.Handle({buffer.data(), *n}, channel);
+  }
+  WorkerDone();
+}
+
+void Session::Impl::WorkerDone() {
+  if (running.fetch_sub(1) == 1) Wake();
+}
+
+void Session::Impl::Wake() {
+  uint64_t one = 1;
+  (void)!::write(wake_event.get(), &one, sizeof(one));
+}
+
+Status Session::Impl::Run() {
+  sigset_t old_mask;
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  UniqueFd signal_fd;
+  if (config.handle_signals) {
+    for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&stop_signals, s);
+    // Blocked here, so workers inherit the mask and only signalfd sees them.
+    pthread_sigmask(SIG_BLOCK, &stop_signals, &old_mask);
+    signal_fd.reset(::signalfd(-1, &stop_signals, SFD_CLOEXEC));
+  }
+  InstallWakeHandler();
+
+  auto main_channel = std::make_shared<transport::DevFuseChannel>(shared->device);
+  auto status = ReceiveInit(*main_channel);
+  if (!status) {
+    if (config.handle_signals) pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+    return status;
+  }
+
+  unsigned n = std::max(1u, config.threads);
+  running = n;
+  for (unsigned i = 0; i < n; ++i) {
+    auto channel = main_channel;
+    if (i > 0 && config.clone_fd) {
+      auto clone = transport::CloneDevice(shared->device->get());
+      if (clone) {
+        channel = std::make_shared<transport::DevFuseChannel>(
+            std::make_shared<const UniqueFd>(std::move(*clone)));
+      } else {
+        LogWarn("FUSE_DEV_IOC_CLONE failed ({}); worker {} shares the mount's fd",
+                clone.error().message(), i);
+      }
+    }
+    threads.emplace_back([this, channel] { Worker(channel); });
+  }
+
+  pollfd fds[2] = {{wake_event.get(), POLLIN, 0}, {signal_fd.get(), POLLIN, 0}};
+  while (running.load() > 0) {
+    // Once stopping, workers blocked in read() are woken by WakeSignal()
+    // every 20 ms: a signal that lands just before read() is entered is lost.
+    int r = ::poll(fds, signal_fd ? 2 : 1, stopping ? 20 : -1);
+    if (r < 0 && errno != EINTR) break;
+    if (fds[0].revents & POLLIN) {
+      uint64_t count;
+      (void)!::read(wake_event.get(), &count, sizeof(count));
+    }
+    if (signal_fd && (fds[1].revents & POLLIN)) {
+      signalfd_siginfo info{};
+      (void)!::read(signal_fd.get(), &info, sizeof(info));
+      LogInfo("{}: unmounting", strsignal(static_cast<int>(info.ssi_signo)));
+      Stop();
+    }
+    if (stopping) {
+      for (auto& t : threads) pthread_kill(t.native_handle(), WakeSignal());
+    }
+  }
+  for (auto& t : threads) t.join();
+  threads.clear();
+  if (!dispatcher.destroyed()) ops.Destroy();
+  if (config.handle_signals) pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  return Ok();
+}
+
+void Session::Impl::Stop() {
+  if (stopping.exchange(true)) return;
+  if (unmount) unmount();
+  Wake();
+}
+
+Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+// Run must have returned: a session is not destroyed while it serves.
+Session::~Session() = default;
+
+Result<std::unique_ptr<Session>> Session::Create(Operations& ops, Mount& mount,
+                                                 const Config& config) {
+  if (!mount.device() || !mount.device()->valid()) return Fail(EBADF);
+  auto impl = std::make_unique<Impl>(ops, mount, config);
+  if (!impl->wake_event) return FailLast();
+  return std::unique_ptr<Session>(new Session(std::move(impl)));
+}
+
+Status Session::Run() { return impl_->Run(); }
+void Session::Stop() { impl_->Stop(); }
+const ConnectionInfo& Session::connection() const { return impl_->shared->connection; }
+Notifier Session::notifier() const { return Notifier(impl_->shared); }
+const Stats& Session::stats() const { return impl_->stats; }
+const std::shared_ptr<const UniqueFd>& Session::device() const { return impl_->shared->device; }
+
+}  // namespace fusekit
