@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
   auto mount = fusekit::Mount::Create(mountpoint, mount_options);
   if (!mount) return 1;
 
-  examples::PassthroughFileFs fs(std::move(source_dir), mount->device(),
+  examples::PassthroughFileFs fs(std::move(source_dir),
                                  {.passthrough = !no_passthrough, .direct_io = direct_io, .announce = true});
   fusekit::Config config;
   config.handle_signals = true;

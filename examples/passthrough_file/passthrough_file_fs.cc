@@ -24,11 +24,11 @@ bool ValidName(std::string_view name) {
 }
 }  // namespace
 
-PassthroughFileFs::PassthroughFileFs(UniqueFd source_dir, std::shared_ptr<const UniqueFd> device,
-                                     PassthroughFileOptions options)
-    : source_dir_(std::move(source_dir)), device_(std::move(device)), options_(options) {}
+PassthroughFileFs::PassthroughFileFs(UniqueFd source_dir, PassthroughFileOptions options)
+    : source_dir_(std::move(source_dir)), options_(options) {}
 
 void PassthroughFileFs::Init(const ConnectionInfo& info) {
+  device_ = info.device;
   passthrough_active_ = options_.passthrough && info.passthrough();
   if (options_.announce) {
     std::fprintf(stderr, "passthrough_file: kernel passthrough %s\n",

@@ -34,8 +34,7 @@ struct PassthroughFileOptions {
 // a source file.
 class PassthroughFileFs : public fusekit::Operations {
  public:
-  PassthroughFileFs(fusekit::UniqueFd source_dir, std::shared_ptr<const fusekit::UniqueFd> device,
-                    PassthroughFileOptions options);
+  PassthroughFileFs(fusekit::UniqueFd source_dir, PassthroughFileOptions options);
 
   // Backing ids registered right now (one per inode with open files).
   size_t backing_ids_held() const;
@@ -86,7 +85,7 @@ class PassthroughFileFs : public fusekit::Operations {
   int FdOf(fusekit::FileHandle fh);
 
   const fusekit::UniqueFd source_dir_;
-  const std::shared_ptr<const fusekit::UniqueFd> device_;
+  std::shared_ptr<const fusekit::UniqueFd> device_;  // set by Init, before any request
   const PassthroughFileOptions options_;
   std::atomic<bool> passthrough_active_{false};
   std::atomic<size_t> daemon_served_opens_{0};

@@ -9,9 +9,11 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 
 #include "fusekit/reply.h"
 #include "fusekit/requests.h"
+#include "fusekit/unique_fd.h"
 
 namespace fusekit {
 
@@ -42,6 +44,8 @@ struct ConnectionInfo {
   uint16_t max_pages = 0;
   uint32_t max_stack_depth = 0;
   uint32_t time_gran = 1;
+  // The connection's /dev/fuse fd, for BackingFile::Open.
+  std::shared_ptr<const UniqueFd> device;
   bool has(uint64_t abi_flag) const { return (flags & abi_flag) != 0; }
   bool passthrough() const;
 };

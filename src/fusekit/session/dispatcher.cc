@@ -151,6 +151,7 @@ Status Dispatcher::HandleInit(std::span<const std::byte> bytes, ReplySink& sink,
   info.max_pages = out.max_pages;
   info.max_stack_depth = out.max_stack_depth;
   info.time_gran = out.time_gran;
+  info.device = shared_.device;
   shared_.decode.setxattr_ext = granted & abi::FUSE_SETXATTR_EXT;
 
   iovec iov{&out, sizeof(out)};
