@@ -1,0 +1,256 @@
+// PassthroughFs: open files, passthrough registration and daemon-served I/O.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <vector>
+
+#include "fs_util.h"
+#include "fusekit/log.h"
+#include "open_files.h"
+#include "passthrough_fs.h"
+
+namespace passthroughfs {
+
+using namespace fusekit;  // NOLINT: this file implements fusekit::Operations
+
+namespace {
+
+bool OpensForWriting(int flags) { return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC); }
+
+// Drops setuid, and setgid when group-executable, as the kernel does when an
+// unprivileged caller writes or truncates.
+void KillSuidgid(int fd) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return;
+  mode_t kill = S_ISUID | ((st.st_mode & S_IXGRP) ? S_ISGID : 0);
+  if (st.st_mode & kill) (void)::fchmod(fd, st.st_mode & 07777 & ~kill);
+}
+
+}  // namespace
+
+Result<UniqueFd> PassthroughFs::Reopen(const Inode& inode, int flags) const {
+  // Through /proc: opens exactly the inode we hold, even if its name was
+  // renamed or replaced, and never follows a symlink the name now points to.
+  UniqueFd fd(::open(ProcPath(inode.fd.get()).c_str(),
+                     (flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_NOFOLLOW)) | O_CLOEXEC));
+  if (!fd) return FailLast();
+  return fd;
+}
+
+OpenOptions PassthroughFs::FileOpenOptions() const {
+  OpenOptions o;
+  o.direct_io = options_.direct_io || options_.cache == CacheMode::kNever;
+  o.keep_cache = options_.cache == CacheMode::kAlways;
+  o.parallel_direct_writes = o.direct_io;
+  return o;
+}
+
+std::optional<BackingId> PassthroughFs::AttachOpen(Inode& inode, int open_flags,
+                                                   uint32_t caller_uid) {
+  std::lock_guard lock(inode.open_mutex);
+  inode.open_count++;
+  if (!passthrough_active_ || inode.passthrough_refused) return std::nullopt;
+  if (inode.backing.valid()) return inode.backing.id();
+  // Passthrough writes run with the daemon's credentials, which never drop
+  // setuid/setgid; an unprivileged writer of such a file goes through the
+  // daemon, where FUSE_WRITE_KILL_SUIDGID says when to drop them.
+  struct stat st;
+  if (caller_uid != 0 && OpensForWriting(open_flags) && ::fstat(inode.fd.get(), &st) == 0 &&
+      (st.st_mode & (S_ISUID | S_ISGID))) {
+    return std::nullopt;
+  }
+  auto backing = BackingFile::Open(device_, inode.fd.get());
+  if (!backing) {
+    inode.passthrough_refused = true;
+    LogWarn("inode {} (source ino {}): kernel passthrough refused: {}; the daemon serves its I/O",
+            inode.id.value, inode.ino, backing.error().message());
+    return std::nullopt;
+  }
+  inode.backing = std::move(*backing);
+  counters_.backing_files++;
+  return inode.backing.id();
+}
+
+void PassthroughFs::DetachOpen(Inode& inode) {
+  BackingFile releasing;
+  {
+    std::lock_guard lock(inode.open_mutex);
+    if (inode.open_count > 0 && --inode.open_count == 0 && inode.backing.valid()) {
+      releasing = std::move(inode.backing);
+      counters_.backing_files--;
+    }
+  }
+  // BACKING_CLOSE outside the lock; files already open keep their backing.
+  (void)releasing.Close();
+}
+
+FileHandle PassthroughFs::AddOpenFile(std::shared_ptr<Inode> inode, UniqueFd fd) {
+  auto file = std::make_shared<OpenFile>();
+  file->inode = std::move(inode);
+  file->fd = std::move(fd);
+  std::lock_guard lock(handles_mutex_);
+  uint64_t fh = next_handle_++;
+  files_.emplace(fh, std::move(file));
+  return FileHandle(fh);
+}
+
+std::shared_ptr<PassthroughFs::OpenFile> PassthroughFs::GetOpenFile(FileHandle fh) const {
+  std::lock_guard lock(handles_mutex_);
+  auto it = files_.find(fh.value);
+  return it == files_.end() ? nullptr : it->second;
+}
+
+void PassthroughFs::Open(const Context& ctx, const req::Open& in, ReplyOpen reply) {
+  auto inode = inodes_->Get(ctx.node());
+  if (!inode) return reply.Error(ESTALE);
+  if (inode->type == S_IFDIR) return reply.Error(EISDIR);
+  Result<UniqueFd> fd = Fail(EIO);
+  {
+    AsCaller as_caller(ctx.uid(), ctx.gid());
+    fd = Reopen(*inode, in.flags);
+  }
+  if (!fd) return reply.Error(fd.error());
+  if (in.kill_suidgid) KillSuidgid(fd->get());
+  auto backing = AttachOpen(*inode, in.flags, ctx.uid());
+  OpenOptions options = FileOpenOptions();
+  if (!backing && passthrough_active_ && !inode->passthrough_refused) {
+    // Daemon-served next to passthrough opens of the same inode: the kernel
+    // accepts that only for direct-I/O opens.
+    options.direct_io = true;
+  }
+  (backing ? counters_.passthrough_opens : counters_.daemon_opens)++;
+  FileHandle fh = AddOpenFile(inode, std::move(*fd));
+  if (backing) return reply.Passthrough(fh, *backing, options);
+  reply.Ok(fh, options);
+}
+
+void PassthroughFs::ReplyCreated(const Context& ctx, UniqueFd fd, int flags, ReplyCreate reply) {
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return reply.Error(Errno::Last());
+  UniqueFd path_fd(::open(ProcPath(fd.get()).c_str(), O_PATH | O_CLOEXEC));
+  if (!path_fd) return reply.Error(Errno::Last());
+  auto inode = inodes_->Lookup(std::move(path_fd), st);
+  Entry entry = MakeEntry(inode, st);
+  auto backing = AttachOpen(*inode, flags, ctx.uid());
+  OpenOptions options = FileOpenOptions();
+  if (!backing && passthrough_active_ && !inode->passthrough_refused) options.direct_io = true;
+  (backing ? counters_.passthrough_opens : counters_.daemon_opens)++;
+  FileHandle fh = AddOpenFile(inode, std::move(fd));
+  if (backing) return reply.Passthrough(entry, fh, *backing, options);
+  reply.Ok(entry, fh, options);
+}
+
+void PassthroughFs::Create(const Context& ctx, const req::Create& in, ReplyCreate reply) {
+  auto parent = inodes_->Get(ctx.node());
+  if (!parent) return reply.Error(ESTALE);
+  if (!IsPlainName(in.name)) return reply.Error(in.name.size() > 255 ? ENAMETOOLONG : EINVAL);
+  std::string name(in.name);
+  int flags = (in.flags | O_CREAT | O_NOFOLLOW | O_CLOEXEC) & ~O_NOCTTY;
+  UniqueFd fd;
+  {
+    AsCaller as_caller(ctx.uid(), ctx.gid());
+    fd.reset(::openat(parent->fd.get(), name.c_str(), flags, in.mode));
+  }
+  if (!fd) return reply.Error(Errno::Last());
+  if (in.kill_suidgid) KillSuidgid(fd.get());
+  ReplyCreated(ctx, std::move(fd), in.flags, std::move(reply));
+}
+
+void PassthroughFs::TmpFile(const Context& ctx, const req::TmpFile& in, ReplyCreate reply) {
+  auto parent = inodes_->Get(ctx.node());
+  if (!parent) return reply.Error(ESTALE);
+  int flags = (in.flags & ~(O_CREAT | O_EXCL | O_NOCTTY)) | O_TMPFILE | O_CLOEXEC;
+  if ((flags & O_ACCMODE) == O_RDONLY) flags |= O_RDWR;  // O_TMPFILE needs write access
+  UniqueFd fd;
+  {
+    AsCaller as_caller(ctx.uid(), ctx.gid());
+    fd.reset(::openat(parent->fd.get(), ".", flags, in.mode));
+  }
+  if (!fd) return reply.Error(Errno::Last());
+  ReplyCreated(ctx, std::move(fd), in.flags, std::move(reply));
+}
+
+void PassthroughFs::Read(const Context&, const req::Read& in, ReplyData reply) {
+  auto file = GetOpenFile(in.fh);
+  if (!file) return reply.Error(EBADF);
+  std::vector<std::byte> buffer(in.size);
+  ssize_t n = ::pread(file->fd.get(), buffer.data(), buffer.size(), static_cast<off_t>(in.offset));
+  if (n < 0) return reply.Error(Errno::Last());
+  reply.Ok(std::span<const std::byte>(buffer.data(), static_cast<size_t>(n)));
+}
+
+void PassthroughFs::Write(const Context&, const req::Write& in, ReplyWrite reply) {
+  auto file = GetOpenFile(in.fh);
+  if (!file) return reply.Error(EBADF);
+  if (in.kill_suidgid) KillSuidgid(file->fd.get());
+  ssize_t n = ::pwrite(file->fd.get(), in.data.data(), in.data.size(),
+                       static_cast<off_t>(in.offset));
+  if (n < 0) return reply.Error(Errno::Last());
+  reply.Ok(static_cast<uint32_t>(n));
+}
+
+void PassthroughFs::Flush(const Context&, const req::Flush& in, ReplyEmpty reply) {
+  auto file = GetOpenFile(in.fh);
+  if (!file) return reply.Error(EBADF);
+  // close() of a duplicate reports deferred write errors of the source
+  // filesystem (NFS and the like) at the caller's close(), as natively.
+  UniqueFd dup(::fcntl(file->fd.get(), F_DUPFD_CLOEXEC, 0));
+  if (!dup) return reply.Error(Errno::Last());
+  if (::close(dup.release()) != 0) return reply.Error(Errno::Last());
+  reply.Ok();
+}
+
+void PassthroughFs::Release(const Context&, const req::Release& in, ReplyEmpty reply) {
+  std::shared_ptr<OpenFile> file;
+  {
+    std::lock_guard lock(handles_mutex_);
+    auto it = files_.find(in.fh.value);
+    if (it == files_.end()) return reply.Error(EBADF);
+    file = std::move(it->second);
+    files_.erase(it);
+  }
+  DetachOpen(*file->inode);
+  file.reset();  // closes the fd
+  reply.Ok();
+}
+
+void PassthroughFs::Fsync(const Context&, const req::Fsync& in, ReplyEmpty reply) {
+  auto file = GetOpenFile(in.fh);
+  if (!file) return reply.Error(EBADF);
+  int rc = in.datasync ? ::fdatasync(file->fd.get()) : ::fsync(file->fd.get());
+  if (rc != 0) return reply.Error(Errno::Last());
+  reply.Ok();
+}
+
+void PassthroughFs::Fallocate(const Context&, const req::Fallocate& in, ReplyEmpty reply) {
+  auto file = GetOpenFile(in.fh);
+  if (!file) return reply.Error(EBADF);
+  if (::fallocate(file->fd.get(), in.mode, static_cast<off_t>(in.offset),
+                  static_cast<off_t>(in.length)) != 0)
+    return reply.Error(Errno::Last());
+  reply.Ok();
+}
+
+void PassthroughFs::Lseek(const Context&, const req::Lseek& in, ReplyLseek reply) {
+  auto file = GetOpenFile(in.fh);
+  if (!file) return reply.Error(EBADF);
+  off_t off = ::lseek(file->fd.get(), static_cast<off_t>(in.offset), in.whence);
+  if (off < 0) return reply.Error(Errno::Last());
+  reply.Ok(static_cast<uint64_t>(off));
+}
+
+void PassthroughFs::CopyFileRange(const Context&, const req::CopyFileRange& in, ReplyCopy reply) {
+  auto from = GetOpenFile(in.fh_in);
+  auto to = GetOpenFile(in.fh_out);
+  if (!from || !to) return reply.Error(EBADF);
+  loff_t off_in = static_cast<loff_t>(in.offset_in);
+  loff_t off_out = static_cast<loff_t>(in.offset_out);
+  ssize_t n = ::copy_file_range(from->fd.get(), &off_in, to->fd.get(), &off_out, in.length,
+                                static_cast<unsigned>(in.flags));
+  if (n < 0) return reply.Error(Errno::Last());
+  reply.Ok(static_cast<uint64_t>(n));
+}
+
+}  // namespace passthroughfs

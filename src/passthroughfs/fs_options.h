@@ -1,0 +1,45 @@
+// What a passthroughfs mount is asked to do, once the command line is parsed.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace passthroughfs {
+
+enum class PassthroughMode {
+  kAuto,    // use kernel passthrough where the kernel allows, per file
+  kAlways,  // refuse to start without it
+  kNever,   // serve all I/O in the daemon
+};
+
+enum class CacheMode {
+  kAuto,    // timeouts as given (default 1 s), page cache kept while unchanged
+  kAlways,  // long timeouts (1 day), page cache always kept
+  kNever,   // timeouts 0, direct I/O in the daemon path: every change in SOURCE seen at once
+};
+
+enum class ReaddirplusMode { kAuto, kYes, kNo };
+
+struct FsOptions {
+  PassthroughMode passthrough = PassthroughMode::kAuto;
+  bool direct_io = false;  // read/write through the daemon, mmap through the backing file
+  CacheMode cache = CacheMode::kAuto;
+  std::optional<double> entry_timeout;     // seconds; default follows `cache`
+  std::optional<double> attr_timeout;
+  std::optional<double> negative_timeout;
+  bool writeback = false;  // only without passthrough: the kernel drops passthrough otherwise
+  bool splice = true;      // nosplice turns it off
+  ReaddirplusMode readdirplus = ReaddirplusMode::kAuto;
+  std::optional<uint32_t> max_stack_depth;  // default: 2 over a stacked fs, else 1
+  unsigned threads = 0;                     // 0: one per core, at least 2
+  bool clone_fd = true;
+  bool single_threaded = false;             // -s
+  bool default_permissions = false;
+  bool no_default_permissions = false;  // keep it off even with allow_other
+  bool allow_other = false;
+  bool read_only = false;
+};
+
+}  // namespace passthroughfs

@@ -1,0 +1,82 @@
+// InodeTable: the kernel's node ids mapped to source inodes.
+//
+// Node ids are counters, never pointers, and never reused: a stale or bogus
+// FORGET can at worst drop a lookup count, never free memory in use. Each
+// inode is found by (st_dev, st_ino) and holds an O_PATH|O_NOFOLLOW fd, the
+// anchor for every *at() call below it.
+#pragma once
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "fusekit/backing_file.h"
+#include "fusekit/types.h"
+#include "fusekit/unique_fd.h"
+
+namespace passthroughfs {
+
+// Thread-safety: `id`, `dev`, `ino`, `fd` and `mode` type bits are
+// immutable after creation. The open state is guarded by `open_mutex`.
+struct Inode {
+  fusekit::NodeId id;
+  dev_t dev = 0;
+  ino_t ino = 0;
+  mode_t type = 0;  // S_IFMT bits
+  fusekit::UniqueFd fd;
+
+  // Open files of this inode and the backing file they share: registered
+  // at the first open, released at the last release.
+  std::mutex open_mutex;
+  unsigned open_count = 0;
+  fusekit::BackingFile backing;
+  bool passthrough_refused = false;  // logged once; this inode is served by the daemon
+
+  // Guarded by the table's mutex.
+  uint64_t nlookup = 0;
+};
+
+// Thread-safety: all methods may be called concurrently. Lock order: the
+// table's mutex is never held while an Inode::open_mutex is taken.
+class InodeTable {
+ public:
+  // The root inode (node id 1) is the source directory; it is never
+  // forgotten.
+  InodeTable(fusekit::UniqueFd root_fd, const struct stat& root_stat);
+
+  // The inode of a node id, or null for an unknown (or forgotten) id.
+  std::shared_ptr<Inode> Get(fusekit::NodeId id) const;
+
+  // The inode for `st` (an object just opened as `fd`), created if needed,
+  // with its lookup count raised by one. `fd` is dropped when the inode
+  // already exists.
+  std::shared_ptr<Inode> Lookup(fusekit::UniqueFd fd, const struct stat& st);
+
+  // Drops `nlookup` lookups; the inode leaves the table at zero.
+  void Forget(fusekit::NodeId id, uint64_t nlookup);
+
+  size_t size() const;
+
+ private:
+  struct DevIno {
+    dev_t dev;
+    ino_t ino;
+    bool operator==(const DevIno&) const = default;
+  };
+  struct DevInoHash {
+    size_t operator()(const DevIno& k) const noexcept {
+      return std::hash<uint64_t>()(k.ino * 0x9e3779b97f4a7c15ull ^ k.dev);
+    }
+  };
+
+  mutable std::mutex mutex_;
+  uint64_t next_id_ = 2;
+  std::unordered_map<uint64_t, std::shared_ptr<Inode>> by_id_;
+  std::unordered_map<DevIno, uint64_t, DevInoHash> by_dev_ino_;
+};
+
+}  // namespace passthroughfs

@@ -1,0 +1,110 @@
+// passthroughfs: mirrors SOURCE at MOUNTPOINT; see README.md.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "fusekit/log.h"
+#include "fusekit/session.h"
+#include "options.h"
+#include "passthrough_fs.h"
+
+namespace {
+
+using passthroughfs::CommandLine;
+
+// Detaches from the terminal after the mount exists, so that mount errors
+// still reach the caller. The parent waits until the child has answered
+// INIT and reports its verdict as its own exit code.
+int DaemonizeAndWait(int& report_fd) {
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return 1;
+  pid_t pid = ::fork();
+  if (pid < 0) return 1;
+  if (pid > 0) {
+    ::close(pipe_fds[1]);
+    char verdict = 1;
+    if (::read(pipe_fds[0], &verdict, 1) != 1) verdict = 1;
+    ::_exit(verdict);
+  }
+  ::close(pipe_fds[0]);
+  report_fd = pipe_fds[1];
+  ::setsid();
+  if (::chdir("/") != 0) return 1;
+  int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null >= 0) {
+    ::dup2(null, STDIN_FILENO);
+    ::dup2(null, STDOUT_FILENO);
+    ::dup2(null, STDERR_FILENO);
+    ::close(null);
+  }
+  return -1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto parsed = passthroughfs::ParseCommandLine(argc, argv);
+  if (parsed.exit_code >= 0) return parsed.exit_code;
+  CommandLine& cl = parsed.command_line;
+  fusekit::ConfigureLogging(cl.debug, cl.foreground);
+
+  if (auto error = passthroughfs::CheckPaths(cl); !error.empty()) {
+    std::fprintf(stderr, "passthroughfs: %s\n", error.c_str());
+    return 2;
+  }
+  fusekit::UniqueFd source(::open(cl.source.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!source) {
+    std::fprintf(stderr, "passthroughfs: SOURCE %s: %s\n", cl.source.c_str(), std::strerror(errno));
+    return 2;
+  }
+  auto fs = passthroughfs::PassthroughFs::Create(std::move(source), cl.fs);
+  if (!fs) {
+    std::fprintf(stderr, "passthroughfs: SOURCE %s: %s\n", cl.source.c_str(),
+                 fs.error().message().c_str());
+    return 2;
+  }
+  fusekit::Config config = (*fs)->SessionConfig();
+  config.handle_signals = true;
+
+  auto mount = fusekit::Mount::Create(cl.mountpoint, cl.mount);
+  if (!mount) return 1;  // Mount::Create logged the path and errno
+
+  int report_fd = -1;
+  if (!cl.foreground) {
+    int code = DaemonizeAndWait(report_fd);
+    if (code >= 0) return code;
+  }
+  auto session = fusekit::Session::Create(**fs, *mount, config);
+  if (!session) {
+    std::fprintf(stderr, "passthroughfs: %s\n", session.error().message().c_str());
+    return 1;
+  }
+  bool init_ok = true;
+  fusekit::Session* s = session->get();
+  (*fs)->set_on_init([&](bool ok, const std::string& status) {
+    init_ok = ok;
+    if (cl.foreground) {
+      std::fprintf(stderr, "passthroughfs: %s on %s: %s\n", cl.source.c_str(),
+                   cl.mountpoint.c_str(), status.c_str());
+    }
+    if (!ok) {
+      std::fprintf(stderr, "passthroughfs: -o passthrough=always, but %s\n", status.c_str());
+      s->Stop();
+    }
+    if (report_fd >= 0) {
+      char verdict = ok ? 0 : 1;
+      (void)!::write(report_fd, &verdict, 1);
+      ::close(report_fd);
+      report_fd = -1;
+    }
+  });
+  auto status = s->Run();
+  if (!status) {
+    std::fprintf(stderr, "passthroughfs: %s\n", status.error().message().c_str());
+    return 1;
+  }
+  return init_ok ? 0 : 1;
+}

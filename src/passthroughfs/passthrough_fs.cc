@@ -1,0 +1,402 @@
+// PassthroughFs: lookups, attributes and the namespace operations.
+#include "passthrough_fs.h"
+
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <thread>
+
+#include "fs_util.h"
+#include "open_files.h"
+#include "fusekit/log.h"
+
+namespace passthroughfs {
+
+using namespace fusekit;  // NOLINT: this file implements fusekit::Operations
+
+namespace {
+
+Timeout Seconds(double s) {
+  return std::chrono::duration_cast<Timeout>(std::chrono::duration<double>(s));
+}
+
+double DefaultTimeout(CacheMode cache) {
+  switch (cache) {
+    case CacheMode::kNever:
+      return 0;
+    case CacheMode::kAlways:
+      return 86400;
+    case CacheMode::kAuto:
+      break;
+  }
+  return 1;
+}
+
+// Filesystems that stack on others: a backing file on them is one level
+// deeper, so passthrough needs max_stack_depth 2.
+bool IsStacked(int fd) {
+  struct statfs st;
+  if (::fstatfs(fd, &st) != 0) return false;
+  constexpr long kEcryptfs = 0xf15f;
+  return st.f_type == OVERLAYFS_SUPER_MAGIC || st.f_type == kEcryptfs ||
+         st.f_type == FUSE_SUPER_MAGIC;
+}
+
+Result<struct stat> StatFd(int fd) {
+  struct stat st;
+  if (::fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) return FailLast();
+  return st;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<PassthroughFs>> PassthroughFs::Create(UniqueFd source,
+                                                             const FsOptions& options) {
+  UniqueFd root(::openat(source.get(), ".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return FailLast();
+  auto st = StatFd(root.get());
+  if (!st) return Fail(st.error());
+  if (!S_ISDIR(st->st_mode)) return Fail(ENOTDIR);
+  bool stacked = IsStacked(root.get());
+  // The kernel already applied the caller's umask to every mode it sends;
+  // the daemon's own must not mask it a second time.
+  ::umask(0);
+  auto inodes = std::make_unique<InodeTable>(std::move(root), *st);
+  return std::unique_ptr<PassthroughFs>(new PassthroughFs(std::move(inodes), options, stacked));
+}
+
+PassthroughFs::PassthroughFs(std::unique_ptr<InodeTable> inodes, const FsOptions& options,
+                             bool stacked_source)
+    : inodes_(std::move(inodes)),
+      options_(options),
+      stacked_source_(stacked_source),
+      entry_timeout_(Seconds(options.entry_timeout.value_or(DefaultTimeout(options.cache)))),
+      attr_timeout_(Seconds(options.attr_timeout.value_or(DefaultTimeout(options.cache)))),
+      negative_timeout_(Seconds(options.negative_timeout.value_or(0))) {}
+
+Config PassthroughFs::SessionConfig() const {
+  Config config;
+  config.want |= cap::kHandleKillprivV2 |
+                 cap::kExportSupport | cap::kSetxattrExt | cap::kDirectIoAllowMmap |
+                 cap::kCacheSymlinks;
+  if (options_.readdirplus != ReaddirplusMode::kNo) config.want |= cap::kReaddirplus;
+  if (options_.readdirplus == ReaddirplusMode::kAuto) config.want |= cap::kReaddirplusAuto;
+  if (!options_.splice) {
+    config.want &= ~(cap::kSpliceRead | cap::kSpliceWrite | cap::kSpliceMove);
+  }
+  if (options_.passthrough != PassthroughMode::kNever) {
+    config.want |= cap::kPassthrough;
+  } else if (options_.writeback) {
+    config.want |= cap::kWritebackCache;
+  }
+  if (options_.cache == CacheMode::kAuto) config.want |= cap::kAutoInvalData;
+  config.max_stack_depth = options_.max_stack_depth.value_or(stacked_source_ ? 2 : 1);
+  unsigned cores = std::max(2u, std::thread::hardware_concurrency());
+  config.threads = options_.single_threaded ? 1 : options_.threads ? options_.threads : cores;
+  config.clone_fd = options_.clone_fd;
+  return config;
+}
+
+void PassthroughFs::Init(const ConnectionInfo& info) {
+  device_ = info.device;
+  bool granted = info.passthrough();
+  passthrough_active_ = granted && options_.passthrough != PassthroughMode::kNever;
+  if (options_.passthrough == PassthroughMode::kNever) {
+    passthrough_refusal_ = "turned off (-o passthrough=never)";
+  } else if (!granted) {
+    passthrough_refusal_ =
+        (info.kernel_flags & cap::kPassthrough) == 0
+            ? "the kernel does not offer it (needs Linux 6.9+ with CONFIG_FUSE_PASSTHROUGH)"
+            : "the kernel did not grant it";
+  }
+  bool ok = passthrough_active_ || options_.passthrough != PassthroughMode::kAlways;
+  if (on_init_) on_init_(ok, PassthroughStatus());
+}
+
+std::string PassthroughFs::PassthroughStatus() const {
+  if (passthrough_active_) {
+    return "kernel passthrough active (max_stack_depth " +
+           std::to_string(SessionConfig().max_stack_depth) + ")";
+  }
+  return "kernel passthrough off: " + passthrough_refusal_ + "; the daemon serves file I/O";
+}
+
+void PassthroughFs::Destroy() {}
+
+void PassthroughFs::Forget(NodeId node, uint64_t nlookup) { inodes_->Forget(node, nlookup); }
+
+Entry PassthroughFs::MakeEntry(const std::shared_ptr<Inode>& inode, const struct stat& st) const {
+  Entry e;
+  e.node = inode->id;
+  e.attr = Attr::FromStat(st);
+  e.entry_timeout = entry_timeout_;
+  e.attr_timeout = attr_timeout_;
+  return e;
+}
+
+Result<Entry> PassthroughFs::LookupChild(const Inode& parent, std::string_view name) {
+  UniqueFd fd;
+  if (name == "." || (name == ".." && parent.id == kRootNode)) {
+    // ".." of the root stays at the root: never above SOURCE.
+    fd.reset(::openat(parent.fd.get(), ".", O_PATH | O_CLOEXEC));
+  } else {
+    if (name != ".." && !IsPlainName(name)) return Fail(name.size() > 255 ? ENAMETOOLONG : ENOENT);
+    std::string n(name);
+    fd.reset(::openat(parent.fd.get(), n.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  }
+  if (!fd) return FailLast();
+  auto st = StatFd(fd.get());
+  if (!st) return Fail(st.error());
+  auto inode = inodes_->Lookup(std::move(fd), *st);
+  return MakeEntry(inode, *st);
+}
+
+void PassthroughFs::Lookup(const Context& ctx, const req::Lookup& in, ReplyEntry reply) {
+  auto parent = inodes_->Get(ctx.node());
+  if (!parent) return reply.Error(ESTALE);
+  auto entry = LookupChild(*parent, in.name);
+  if (!entry) {
+    if (entry.error() == Errno(ENOENT) && negative_timeout_.count() > 0)
+      return reply.Negative(negative_timeout_);
+    return reply.Error(entry.error());
+  }
+  reply.Ok(*entry);
+}
+
+void PassthroughFs::GetAttr(const Context& ctx, const req::GetAttr& in, ReplyAttr reply) {
+  struct stat st;
+  if (in.fh) {
+    auto file = GetOpenFile(*in.fh);
+    if (file && ::fstat(file->fd.get(), &st) == 0) return reply.Ok(Attr::FromStat(st), attr_timeout_);
+  }
+  auto inode = inodes_->Get(ctx.node());
+  if (!inode) return reply.Error(ESTALE);
+  auto s = StatFd(inode->fd.get());
+  if (!s) return reply.Error(s.error());
+  reply.Ok(Attr::FromStat(*s), attr_timeout_);
+}
+
+void PassthroughFs::SetAttr(const Context& ctx, const req::SetAttr& in, ReplyAttr reply) {
+  auto inode = inodes_->Get(ctx.node());
+  if (!inode) return reply.Error(ESTALE);
+  std::shared_ptr<OpenFile> file = in.fh ? GetOpenFile(*in.fh) : nullptr;
+  int open_fd = file ? file->fd.get() : -1;
+  const std::string path = ProcPath(inode->fd.get());
+  AsCaller as_caller(ctx.uid(), ctx.gid());
+
+  if (in.mode) {
+    int rc = open_fd >= 0 ? ::fchmod(open_fd, *in.mode & 07777)
+                          : ::fchmodat(AT_FDCWD, path.c_str(), *in.mode & 07777, 0);
+    if (rc != 0) return reply.Error(Errno::Last());
+  }
+  if (in.uid || in.gid) {
+    uid_t uid = in.uid ? *in.uid : static_cast<uid_t>(-1);
+    gid_t gid = in.gid ? *in.gid : static_cast<gid_t>(-1);
+    if (::fchownat(inode->fd.get(), "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
+      return reply.Error(Errno::Last());
+  }
+  if (in.size) {
+    int rc = open_fd >= 0 ? ::ftruncate(open_fd, static_cast<off_t>(*in.size))
+                          : ::truncate(path.c_str(), static_cast<off_t>(*in.size));
+    if (rc != 0) return reply.Error(Errno::Last());
+  }
+  if (in.atime.kind != req::TimeUpdate::Kind::kOmit ||
+      in.mtime.kind != req::TimeUpdate::Kind::kOmit) {
+    auto ts = [](const req::TimeUpdate& t) {
+      using K = req::TimeUpdate::Kind;
+      return t.kind == K::kNow ? timespec{0, UTIME_NOW}
+             : t.kind == K::kSet ? t.value
+                                 : timespec{0, UTIME_OMIT};
+    };
+    timespec times[2] = {ts(in.atime), ts(in.mtime)};
+    int rc;
+    if (open_fd >= 0) {
+      rc = ::futimens(open_fd, times);
+    } else if (inode->type == S_IFLNK) {
+      // A symlink cannot be reopened; its times are set through the link
+      // itself, which utimensat on the O_PATH fd does not follow.
+      rc = ::utimensat(inode->fd.get(), "", times, AT_EMPTY_PATH);
+    } else {
+      rc = ::utimensat(AT_FDCWD, path.c_str(), times, 0);
+    }
+    if (rc != 0) return reply.Error(Errno::Last());
+  }
+  auto st = StatFd(inode->fd.get());
+  if (!st) return reply.Error(st.error());
+  // FATTR_KILL_SUIDGID: the kernel leaves dropping setuid/setgid to us when
+  // an unprivileged caller truncates or chowns.
+  if (in.kill_suidgid && !in.mode) {
+    mode_t kill = S_ISUID | ((st->st_mode & S_IXGRP) ? S_ISGID : 0);
+    if (st->st_mode & kill) {
+      mode_t mode = st->st_mode & 07777 & ~kill;
+      if (::fchmodat(AT_FDCWD, path.c_str(), mode, 0) == 0) st->st_mode &= ~kill;
+    }
+  }
+  reply.Ok(Attr::FromStat(*st), attr_timeout_);
+}
+
+void PassthroughFs::ReadLink(const Context& ctx, const req::ReadLink&, ReplyData reply) {
+  auto inode = inodes_->Get(ctx.node());
+  if (!inode) return reply.Error(ESTALE);
+  char target[PATH_MAX + 1];
+  ssize_t n = ::readlinkat(inode->fd.get(), "", target, sizeof(target));
+  if (n < 0) return reply.Error(Errno::Last());
+  if (static_cast<size_t>(n) >= sizeof(target)) return reply.Error(ENAMETOOLONG);
+  reply.Ok(std::string_view(target, static_cast<size_t>(n)));
+}
+
+namespace {
+// Runs `make` (a *at() creation call relative to the parent's fd) as the
+// caller, then looks the new name up to answer with its entry.
+template <typename MakeFn>
+void CreateNode(PassthroughFs& fs, InodeTable& inodes, const Context& ctx, std::string_view name,
+                ReplyEntry reply, MakeFn make,
+                Result<Entry> (PassthroughFs::*lookup)(const Inode&, std::string_view)) {
+  auto parent = inodes.Get(ctx.node());
+  if (!parent) return reply.Error(ESTALE);
+  if (!IsPlainName(name)) return reply.Error(name.size() > 255 ? ENAMETOOLONG : EINVAL);
+  std::string n(name);
+  {
+    AsCaller as_caller(ctx.uid(), ctx.gid());
+    if (make(parent->fd.get(), n.c_str()) != 0) return reply.Error(Errno::Last());
+  }
+  auto entry = (fs.*lookup)(*parent, name);
+  if (!entry) return reply.Error(entry.error());
+  reply.Ok(*entry);
+}
+}  // namespace
+
+void PassthroughFs::SymLink(const Context& ctx, const req::SymLink& in, ReplyEntry reply) {
+  std::string target(in.target);
+  CreateNode(
+      *this, *inodes_, ctx, in.name, std::move(reply),
+      [&](int dir, const char* name) { return ::symlinkat(target.c_str(), dir, name); },
+      &PassthroughFs::LookupChild);
+}
+
+void PassthroughFs::MkNod(const Context& ctx, const req::MkNod& in, ReplyEntry reply) {
+  CreateNode(
+      *this, *inodes_, ctx, in.name, std::move(reply),
+      [&](int dir, const char* name) { return ::mknodat(dir, name, in.mode, in.rdev); },
+      &PassthroughFs::LookupChild);
+}
+
+void PassthroughFs::MkDir(const Context& ctx, const req::MkDir& in, ReplyEntry reply) {
+  CreateNode(
+      *this, *inodes_, ctx, in.name, std::move(reply),
+      [&](int dir, const char* name) { return ::mkdirat(dir, name, in.mode); },
+      &PassthroughFs::LookupChild);
+}
+
+void PassthroughFs::Unlink(const Context& ctx, const req::Unlink& in, ReplyEmpty reply) {
+  auto parent = inodes_->Get(ctx.node());
+  if (!parent) return reply.Error(ESTALE);
+  if (!IsPlainName(in.name)) return reply.Error(EINVAL);
+  std::string n(in.name);
+  AsCaller as_caller(ctx.uid(), ctx.gid());
+  if (::unlinkat(parent->fd.get(), n.c_str(), 0) != 0) return reply.Error(Errno::Last());
+  reply.Ok();
+}
+
+void PassthroughFs::RmDir(const Context& ctx, const req::RmDir& in, ReplyEmpty reply) {
+  auto parent = inodes_->Get(ctx.node());
+  if (!parent) return reply.Error(ESTALE);
+  if (!IsPlainName(in.name)) return reply.Error(in.name == "." ? EINVAL : ENOTEMPTY);
+  std::string n(in.name);
+  AsCaller as_caller(ctx.uid(), ctx.gid());
+  if (::unlinkat(parent->fd.get(), n.c_str(), AT_REMOVEDIR) != 0)
+    return reply.Error(Errno::Last());
+  reply.Ok();
+}
+
+void PassthroughFs::Rename(const Context& ctx, const req::Rename& in, ReplyEmpty reply) {
+  auto parent = inodes_->Get(ctx.node());
+  auto new_parent = inodes_->Get(in.new_parent);
+  if (!parent || !new_parent) return reply.Error(ESTALE);
+  if (!IsPlainName(in.name) || !IsPlainName(in.new_name)) return reply.Error(EINVAL);
+  std::string from(in.name), to(in.new_name);
+  AsCaller as_caller(ctx.uid(), ctx.gid());
+  if (::renameat2(parent->fd.get(), from.c_str(), new_parent->fd.get(), to.c_str(), in.flags) != 0)
+    return reply.Error(Errno::Last());
+  reply.Ok();
+}
+
+void PassthroughFs::Link(const Context& ctx, const req::Link& in, ReplyEntry reply) {
+  auto target = inodes_->Get(in.target);
+  if (!target) return reply.Error(ESTALE);
+  // Through /proc rather than AT_EMPTY_PATH, which needs
+  // CAP_DAC_READ_SEARCH that the caller's credentials do not have.
+  std::string path = ProcPath(target->fd.get());
+  CreateNode(
+      *this, *inodes_, ctx, in.new_name, std::move(reply),
+      [&](int dir, const char* name) {
+        if (target->type == S_IFLNK) {
+          return ::linkat(target->fd.get(), "", dir, name, AT_EMPTY_PATH);
+        }
+        return ::linkat(AT_FDCWD, path.c_str(), dir, name, AT_SYMLINK_FOLLOW);
+      },
+      &PassthroughFs::LookupChild);
+}
+
+void PassthroughFs::StatFs(const Context& ctx, const req::StatFs&, ReplyStatfs reply) {
+  auto inode = inodes_->Get(ctx.node());
+  if (!inode) inode = inodes_->Get(kRootNode);
+  struct statvfs st;
+  if (::fstatvfs(inode->fd.get(), &st) != 0) return reply.Error(Errno::Last());
+  reply.Ok(st);
+}
+
+void PassthroughFs::Access(const Context& ctx, const req::Access& in, ReplyEmpty reply) {
+  auto inode = inodes_->Get(ctx.node());
+  if (!inode) return reply.Error(ESTALE);
+  AsCaller as_caller(ctx.uid(), ctx.gid());
+  if (::faccessat(AT_FDCWD, ProcPath(inode->fd.get()).c_str(), static_cast<int>(in.mask),
+                  AT_EACCESS) != 0)
+    return reply.Error(Errno::Last());
+  reply.Ok();
+}
+
+void PassthroughFs::Statx(const Context& ctx, const req::Statx& in, ReplyStatx reply) {
+  auto inode = inodes_->Get(ctx.node());
+  if (!inode) return reply.Error(ESTALE);
+  struct statx sx;
+  int flags = AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | (static_cast<int>(in.sx_flags) & AT_STATX_SYNC_TYPE);
+  if (::statx(inode->fd.get(), "", flags, in.sx_mask ? in.sx_mask : STATX_BASIC_STATS, &sx) != 0)
+    return reply.Error(Errno::Last());
+  StatxAttr out;
+  out.mask = sx.stx_mask;
+  out.blksize = sx.stx_blksize;
+  out.attributes = sx.stx_attributes;
+  out.nlink = sx.stx_nlink;
+  out.uid = sx.stx_uid;
+  out.gid = sx.stx_gid;
+  out.mode = sx.stx_mode;
+  out.ino = sx.stx_ino;
+  out.size = sx.stx_size;
+  out.blocks = sx.stx_blocks;
+  out.attributes_mask = sx.stx_attributes_mask;
+  auto ts = [](const statx_timestamp& t) { return timespec{t.tv_sec, t.tv_nsec}; };
+  out.atime = ts(sx.stx_atime);
+  out.btime = ts(sx.stx_btime);
+  out.ctime = ts(sx.stx_ctime);
+  out.mtime = ts(sx.stx_mtime);
+  out.rdev_major = sx.stx_rdev_major;
+  out.rdev_minor = sx.stx_rdev_minor;
+  out.dev_major = sx.stx_dev_major;
+  out.dev_minor = sx.stx_dev_minor;
+  reply.Ok(out, attr_timeout_);
+}
+
+void PassthroughFs::SyncFs(const Context&, const req::SyncFs&, ReplyEmpty reply) {
+  auto root = inodes_->Get(kRootNode);
+  UniqueFd fd(::openat(root->fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd || ::syncfs(fd.get()) != 0) return reply.Error(Errno::Last());
+  reply.Ok();
+}
+
+}  // namespace passthroughfs

@@ -1,0 +1,160 @@
+// PassthroughFs: mirrors a SOURCE directory, with file I/O handed to the
+// kernel through passthrough where it can be.
+//
+// Every path below SOURCE is resolved relative to an inode's O_PATH fd with
+// O_NOFOLLOW, one component at a time, so the daemon never reaches outside
+// SOURCE: ".." of the root is the root, and symlinks inside SOURCE are
+// returned to the kernel (READLINK), never followed by the daemon.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "fs_options.h"
+#include "fusekit/operations.h"
+#include "fusekit/session.h"
+#include "inode_table.h"
+
+namespace passthroughfs {
+
+// Counters the tests and benchmarks read.
+struct FsCounters {
+  std::atomic<uint64_t> passthrough_opens{0};
+  std::atomic<uint64_t> daemon_opens{0};   // opens whose I/O the daemon serves
+  std::atomic<uint64_t> backing_files{0};  // registered right now
+};
+
+// Thread-safety: every operation may run concurrently with any other. Locks:
+// InodeTable's mutex, then (never while holding it) an Inode's open_mutex,
+// then handles_mutex_. None is held across a reply or a blocking syscall on
+// a source file other than the backing-file ioctls.
+//
+// POSIX locks and flock are left to the kernel (POSIX_LOCKS and FLOCK_LOCKS
+// are not negotiated): it implements them exactly, with native semantics,
+// for every process using the mount. Locks taken on SOURCE directly, beside
+// the mount, are not seen through it.
+class PassthroughFs : public fusekit::Operations {
+ public:
+  // `source` is an O_PATH or O_RDONLY fd of the SOURCE directory.
+  static fusekit::Result<std::unique_ptr<PassthroughFs>> Create(fusekit::UniqueFd source,
+                                                                const FsOptions& options);
+
+  // The session configuration these options ask for.
+  fusekit::Config SessionConfig() const;
+  // True once INIT granted passthrough and the options allow it.
+  bool passthrough_active() const { return passthrough_active_.load(); }
+  const FsCounters& counters() const { return counters_; }
+  size_t inode_count() const { return inodes_->size(); }
+  // One line for the startup message: whether kernel passthrough is on, and
+  // why not when it is not.
+  std::string PassthroughStatus() const;
+  // Runs once INIT settled what the kernel grants: `ok` is false when the
+  // options cannot be met (passthrough=always without passthrough).
+  using InitCallback = std::function<void(bool ok, const std::string& status)>;
+  void set_on_init(InitCallback callback) { on_init_ = std::move(callback); }
+
+  void Init(const fusekit::ConnectionInfo& info) override;
+  void Destroy() override;
+  void Forget(fusekit::NodeId node, uint64_t nlookup) override;
+
+  void Lookup(const fusekit::Context&, const fusekit::req::Lookup&, fusekit::ReplyEntry) override;
+  void GetAttr(const fusekit::Context&, const fusekit::req::GetAttr&, fusekit::ReplyAttr) override;
+  void SetAttr(const fusekit::Context&, const fusekit::req::SetAttr&, fusekit::ReplyAttr) override;
+  void ReadLink(const fusekit::Context&, const fusekit::req::ReadLink&, fusekit::ReplyData) override;
+  void SymLink(const fusekit::Context&, const fusekit::req::SymLink&, fusekit::ReplyEntry) override;
+  void MkNod(const fusekit::Context&, const fusekit::req::MkNod&, fusekit::ReplyEntry) override;
+  void MkDir(const fusekit::Context&, const fusekit::req::MkDir&, fusekit::ReplyEntry) override;
+  void Unlink(const fusekit::Context&, const fusekit::req::Unlink&, fusekit::ReplyEmpty) override;
+  void RmDir(const fusekit::Context&, const fusekit::req::RmDir&, fusekit::ReplyEmpty) override;
+  void Rename(const fusekit::Context&, const fusekit::req::Rename&, fusekit::ReplyEmpty) override;
+  void Link(const fusekit::Context&, const fusekit::req::Link&, fusekit::ReplyEntry) override;
+  void StatFs(const fusekit::Context&, const fusekit::req::StatFs&, fusekit::ReplyStatfs) override;
+  void Access(const fusekit::Context&, const fusekit::req::Access&, fusekit::ReplyEmpty) override;
+  void Statx(const fusekit::Context&, const fusekit::req::Statx&, fusekit::ReplyStatx) override;
+  void SyncFs(const fusekit::Context&, const fusekit::req::SyncFs&, fusekit::ReplyEmpty) override;
+
+  // file_ops.cc
+  void Open(const fusekit::Context&, const fusekit::req::Open&, fusekit::ReplyOpen) override;
+  void Create(const fusekit::Context&, const fusekit::req::Create&, fusekit::ReplyCreate) override;
+  void TmpFile(const fusekit::Context&, const fusekit::req::TmpFile&,
+               fusekit::ReplyCreate) override;
+  void Read(const fusekit::Context&, const fusekit::req::Read&, fusekit::ReplyData) override;
+  void Write(const fusekit::Context&, const fusekit::req::Write&, fusekit::ReplyWrite) override;
+  void Flush(const fusekit::Context&, const fusekit::req::Flush&, fusekit::ReplyEmpty) override;
+  void Release(const fusekit::Context&, const fusekit::req::Release&, fusekit::ReplyEmpty) override;
+  void Fsync(const fusekit::Context&, const fusekit::req::Fsync&, fusekit::ReplyEmpty) override;
+  void Fallocate(const fusekit::Context&, const fusekit::req::Fallocate&,
+                 fusekit::ReplyEmpty) override;
+  void Lseek(const fusekit::Context&, const fusekit::req::Lseek&, fusekit::ReplyLseek) override;
+  void CopyFileRange(const fusekit::Context&, const fusekit::req::CopyFileRange&,
+                     fusekit::ReplyCopy) override;
+
+  // dir_ops.cc
+  void OpenDir(const fusekit::Context&, const fusekit::req::OpenDir&, fusekit::ReplyOpen) override;
+  void ReadDir(const fusekit::Context&, const fusekit::req::ReadDir&, fusekit::ReplyDir) override;
+  void ReadDirPlus(const fusekit::Context&, const fusekit::req::ReadDirPlus&,
+                   fusekit::ReplyDirPlus) override;
+  void ReleaseDir(const fusekit::Context&, const fusekit::req::ReleaseDir&,
+                  fusekit::ReplyEmpty) override;
+  void FsyncDir(const fusekit::Context&, const fusekit::req::FsyncDir&,
+                fusekit::ReplyEmpty) override;
+
+  // xattr_ops.cc
+  void SetXattr(const fusekit::Context&, const fusekit::req::SetXattr&,
+                fusekit::ReplyEmpty) override;
+  void GetXattr(const fusekit::Context&, const fusekit::req::GetXattr&,
+                fusekit::ReplyXattr) override;
+  void ListXattr(const fusekit::Context&, const fusekit::req::ListXattr&,
+                 fusekit::ReplyXattr) override;
+  void RemoveXattr(const fusekit::Context&, const fusekit::req::RemoveXattr&,
+                   fusekit::ReplyEmpty) override;
+
+ private:
+  struct OpenFile;
+  struct OpenDirectory;
+
+  PassthroughFs(std::unique_ptr<InodeTable> inodes, const FsOptions& options, bool stacked_source);
+
+  // Looks `name` up below `parent` without following a final symlink and
+  // answers with a counted entry.
+  fusekit::Result<fusekit::Entry> LookupChild(const Inode& parent, std::string_view name);
+  fusekit::Entry MakeEntry(const std::shared_ptr<Inode>& inode, const struct stat& st) const;
+  fusekit::Timeout attr_timeout() const { return attr_timeout_; }
+
+  // Opens the inode's file with `flags` through its O_PATH fd.
+  fusekit::Result<fusekit::UniqueFd> Reopen(const Inode& inode, int flags) const;
+  // Counts an open of `inode`; returns the backing id its open must carry,
+  // or nullopt when the daemon serves this inode's I/O.
+  std::optional<fusekit::BackingId> AttachOpen(Inode& inode, int open_flags, uint32_t caller_uid);
+  void DetachOpen(Inode& inode);
+  fusekit::FileHandle AddOpenFile(std::shared_ptr<Inode> inode, fusekit::UniqueFd fd);
+  std::shared_ptr<OpenFile> GetOpenFile(fusekit::FileHandle fh) const;
+  fusekit::OpenOptions FileOpenOptions() const;
+
+  // Finishes a CREATE or TMPFILE whose file is open as `fd`.
+  void ReplyCreated(const fusekit::Context& ctx, fusekit::UniqueFd fd, int flags,
+                    fusekit::ReplyCreate reply);
+
+  std::unique_ptr<InodeTable> inodes_;
+  const FsOptions options_;
+  const bool stacked_source_;
+  const fusekit::Timeout entry_timeout_;
+  const fusekit::Timeout attr_timeout_;
+  const fusekit::Timeout negative_timeout_;
+  std::shared_ptr<const fusekit::UniqueFd> device_;  // set by Init, before any request
+  std::atomic<bool> passthrough_active_{false};
+  std::string passthrough_refusal_;  // why INIT did not give passthrough
+  InitCallback on_init_;
+  FsCounters counters_;
+
+  mutable std::mutex handles_mutex_;
+  uint64_t next_handle_ = 1;
+  std::unordered_map<uint64_t, std::shared_ptr<OpenFile>> files_;
+  std::unordered_map<uint64_t, std::shared_ptr<OpenDirectory>> dirs_;
+};
+
+}  // namespace passthroughfs

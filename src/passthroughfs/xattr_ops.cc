@@ -1,0 +1,81 @@
+// PassthroughFs: extended attributes, through /proc/self/fd/N of the inode's
+// O_PATH fd (f*xattr do not take O_PATH fds; the magic link names the inode
+// itself, symlinks included, without following anything further).
+#include <sys/xattr.h>
+
+#include <vector>
+
+#include "fs_util.h"
+#include "passthrough_fs.h"
+
+namespace passthroughfs {
+
+using namespace fusekit;  // NOLINT: this file implements fusekit::Operations
+
+namespace {
+
+// Answers a size probe (size 0) with the size, else with the bytes;
+// `read` is getxattr or listxattr bound to the inode's path.
+template <typename ReadFn>
+void AnswerXattr(uint32_t size, ReadFn read, ReplyXattr reply) {
+  if (size == 0) {
+    ssize_t n = read(nullptr, 0);
+    if (n < 0) return reply.Error(Errno::Last());
+    return reply.Size(static_cast<uint32_t>(n));
+  }
+  std::vector<std::byte> buffer(size);
+  ssize_t n = read(buffer.data(), buffer.size());
+  if (n < 0) return reply.Error(Errno::Last());  // ERANGE when it does not fit
+  reply.Data(std::span<const std::byte>(buffer.data(), static_cast<size_t>(n)));
+}
+
+}  // namespace
+
+void PassthroughFs::SetXattr(const Context& ctx, const req::SetXattr& in, ReplyEmpty reply) {
+  auto inode = inodes_->Get(ctx.node());
+  if (!inode) return reply.Error(ESTALE);
+  std::string path = ProcPath(inode->fd.get());
+  std::string name(in.name);
+  AsCaller as_caller(ctx.uid(), ctx.gid());
+  if (::setxattr(path.c_str(), name.c_str(), in.value.data(), in.value.size(), in.flags) != 0)
+    return reply.Error(Errno::Last());
+  reply.Ok();
+}
+
+void PassthroughFs::GetXattr(const Context& ctx, const req::GetXattr& in, ReplyXattr reply) {
+  auto inode = inodes_->Get(ctx.node());
+  if (!inode) return reply.Error(ESTALE);
+  std::string path = ProcPath(inode->fd.get());
+  std::string name(in.name);
+  AsCaller as_caller(ctx.uid(), ctx.gid());
+  AnswerXattr(
+      in.size,
+      [&](void* buf, size_t len) { return ::getxattr(path.c_str(), name.c_str(), buf, len); },
+      std::move(reply));
+}
+
+void PassthroughFs::ListXattr(const Context& ctx, const req::ListXattr& in, ReplyXattr reply) {
+  auto inode = inodes_->Get(ctx.node());
+  if (!inode) return reply.Error(ESTALE);
+  std::string path = ProcPath(inode->fd.get());
+  AsCaller as_caller(ctx.uid(), ctx.gid());
+  AnswerXattr(
+      in.size,
+      [&](void* buf, size_t len) {
+        return ::listxattr(path.c_str(), static_cast<char*>(buf), len);
+      },
+      std::move(reply));
+}
+
+void PassthroughFs::RemoveXattr(const Context& ctx, const req::RemoveXattr& in,
+                                ReplyEmpty reply) {
+  auto inode = inodes_->Get(ctx.node());
+  if (!inode) return reply.Error(ESTALE);
+  std::string path = ProcPath(inode->fd.get());
+  std::string name(in.name);
+  AsCaller as_caller(ctx.uid(), ctx.gid());
+  if (::removexattr(path.c_str(), name.c_str()) != 0) return reply.Error(Errno::Last());
+  reply.Ok();
+}
+
+}  // namespace passthroughfs
