@@ -22,6 +22,8 @@ struct SessionShared;
 // Thread-safety: every method may be called from any thread.
 class Notifier {
  public:
+  // A notifier not bound to a session answers ENOTCONN to everything.
+  Notifier() = default;
   explicit Notifier(std::shared_ptr<SessionShared> shared) : shared_(std::move(shared)) {}
 
   // Drops cached attributes of `node` and cached data in [offset, offset+len)

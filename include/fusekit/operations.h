@@ -11,6 +11,7 @@
 #include <atomic>
 #include <memory>
 
+#include "fusekit/notifier.h"
 #include "fusekit/reply.h"
 #include "fusekit/requests.h"
 #include "fusekit/unique_fd.h"
@@ -46,6 +47,8 @@ struct ConnectionInfo {
   uint32_t time_gran = 1;
   // The connection's /dev/fuse fd, for BackingFile::Open.
   std::shared_ptr<const UniqueFd> device;
+  // For cache invalidations the kernel cannot see coming.
+  Notifier notifier;
   bool has(uint64_t abi_flag) const { return (flags & abi_flag) != 0; }
   bool passthrough() const;
 };

@@ -86,10 +86,12 @@ void PassthroughFs::DetachOpen(Inode& inode) {
   (void)releasing.Close();
 }
 
-FileHandle PassthroughFs::AddOpenFile(std::shared_ptr<Inode> inode, UniqueFd fd) {
+FileHandle PassthroughFs::AddOpenFile(std::shared_ptr<Inode> inode, UniqueFd fd,
+                                      bool passthrough_writable) {
   auto file = std::make_shared<OpenFile>();
   file->inode = std::move(inode);
   file->fd = std::move(fd);
+  file->passthrough_writable = passthrough_writable;
   std::lock_guard lock(handles_mutex_);
   uint64_t fh = next_handle_++;
   files_.emplace(fh, std::move(file));
@@ -121,7 +123,8 @@ void PassthroughFs::Open(const Context& ctx, const req::Open& in, ReplyOpen repl
     options.direct_io = true;
   }
   (backing ? counters_.passthrough_opens : counters_.daemon_opens)++;
-  FileHandle fh = AddOpenFile(inode, std::move(*fd));
+  bool writable = backing && (in.flags & O_ACCMODE) != O_RDONLY;
+  FileHandle fh = AddOpenFile(inode, std::move(*fd), writable);
   if (backing) return reply.Passthrough(fh, *backing, options);
   reply.Ok(fh, options);
 }
@@ -137,7 +140,8 @@ void PassthroughFs::ReplyCreated(const Context& ctx, UniqueFd fd, int flags, Rep
   OpenOptions options = FileOpenOptions();
   if (!backing && passthrough_active_ && !inode->passthrough_refused) options.direct_io = true;
   (backing ? counters_.passthrough_opens : counters_.daemon_opens)++;
-  FileHandle fh = AddOpenFile(inode, std::move(fd));
+  bool writable = backing && (flags & O_ACCMODE) != O_RDONLY;
+  FileHandle fh = AddOpenFile(inode, std::move(fd), writable);
   if (backing) return reply.Passthrough(entry, fh, *backing, options);
   reply.Ok(entry, fh, options);
 }
@@ -199,7 +203,14 @@ void PassthroughFs::Flush(const Context&, const req::Flush& in, ReplyEmpty reply
   UniqueFd dup(::fcntl(file->fd.get(), F_DUPFD_CLOEXEC, 0));
   if (!dup) return reply.Error(Errno::Last());
   if (::close(dup.release()) != 0) return reply.Error(Errno::Last());
+  InvalidateAttributes(*file);
   reply.Ok();
+}
+
+void PassthroughFs::InvalidateAttributes(const OpenFile& file) {
+  if (!file.passthrough_writable) return;
+  // Offset -1: attributes only; the page cache is the backing file's.
+  (void)notifier_.InvalInode(file.inode->id, -1, 0);
 }
 
 void PassthroughFs::Release(const Context&, const req::Release& in, ReplyEmpty reply) {
@@ -221,6 +232,7 @@ void PassthroughFs::Fsync(const Context&, const req::Fsync& in, ReplyEmpty reply
   if (!file) return reply.Error(EBADF);
   int rc = in.datasync ? ::fdatasync(file->fd.get()) : ::fsync(file->fd.get());
   if (rc != 0) return reply.Error(Errno::Last());
+  InvalidateAttributes(*file);
   reply.Ok();
 }
 

@@ -13,7 +13,9 @@ namespace passthroughfs {
 struct PassthroughFs::OpenFile {
   std::shared_ptr<Inode> inode;  // keeps the inode (and its backing file) alive
   fusekit::UniqueFd fd;
-  bool passthrough = false;
+  // Written through the backing file: the kernel does not see mmap writes
+  // change mtime, so FLUSH and FSYNC invalidate its cached attributes.
+  bool passthrough_writable = false;
 };
 
 // Thread-safety: `mutex` guards the DIR stream; the kernel may send

@@ -104,6 +104,7 @@ Config PassthroughFs::SessionConfig() const {
 
 void PassthroughFs::Init(const ConnectionInfo& info) {
   device_ = info.device;
+  notifier_ = info.notifier;
   bool granted = info.passthrough();
   passthrough_active_ = granted && options_.passthrough != PassthroughMode::kNever;
   if (options_.passthrough == PassthroughMode::kNever) {

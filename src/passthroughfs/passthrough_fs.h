@@ -131,7 +131,10 @@ class PassthroughFs : public fusekit::Operations {
   // or nullopt when the daemon serves this inode's I/O.
   std::optional<fusekit::BackingId> AttachOpen(Inode& inode, int open_flags, uint32_t caller_uid);
   void DetachOpen(Inode& inode);
-  fusekit::FileHandle AddOpenFile(std::shared_ptr<Inode> inode, fusekit::UniqueFd fd);
+  fusekit::FileHandle AddOpenFile(std::shared_ptr<Inode> inode, fusekit::UniqueFd fd,
+                                  bool passthrough_writable);
+  // After writes the kernel did not see (mmap through a backing file).
+  void InvalidateAttributes(const OpenFile& file);
   std::shared_ptr<OpenFile> GetOpenFile(fusekit::FileHandle fh) const;
   fusekit::OpenOptions FileOpenOptions() const;
 
@@ -146,6 +149,7 @@ class PassthroughFs : public fusekit::Operations {
   const fusekit::Timeout attr_timeout_;
   const fusekit::Timeout negative_timeout_;
   std::shared_ptr<const fusekit::UniqueFd> device_;  // set by Init, before any request
+  fusekit::Notifier notifier_;                        // set by Init, before any request
   std::atomic<bool> passthrough_active_{false};
   std::string passthrough_refusal_;  // why INIT did not give passthrough
   InitCallback on_init_;

@@ -9,10 +9,10 @@
 namespace fusekit {
 namespace {
 
-Status Send(const SessionShared& shared, abi::fuse_notify_code code, std::span<const iovec> iov) {
+Status Send(const SessionShared* shared, abi::fuse_notify_code code, std::span<const iovec> iov) {
   // Before INIT is answered the kernel rejects notifications; say so plainly.
-  if (!shared.initialized.load()) return Fail(ENOTCONN);
-  return transport::WriteMessage(shared.device->get(), 0, code, iov);
+  if (shared == nullptr || !shared->initialized.load()) return Fail(ENOTCONN);
+  return transport::WriteMessage(shared->device->get(), 0, code, iov);
 }
 
 iovec Piece(const void* data, size_t size) { return {const_cast<void*>(data), size}; }
@@ -26,35 +26,36 @@ const char kNul = '\0';
 Status Notifier::InvalInode(NodeId node, int64_t offset, int64_t length) {
   abi::fuse_notify_inval_inode_out out{node.value, offset, length};
   iovec iov[] = {Piece(&out, sizeof(out))};
-  return Send(*shared_, abi::FUSE_NOTIFY_INVAL_INODE, iov);
+  return Send(shared_.get(), abi::FUSE_NOTIFY_INVAL_INODE, iov);
 }
 
 Status Notifier::InvalEntry(NodeId parent, std::string_view name) {
   abi::fuse_notify_inval_entry_out out{parent.value, static_cast<uint32_t>(name.size()), 0};
   iovec iov[] = {Piece(&out, sizeof(out)), NamePiece(name), Piece(&kNul, 1)};
-  return Send(*shared_, abi::FUSE_NOTIFY_INVAL_ENTRY, iov);
+  return Send(shared_.get(), abi::FUSE_NOTIFY_INVAL_ENTRY, iov);
 }
 
 Status Notifier::ExpireEntry(NodeId parent, std::string_view name) {
   abi::fuse_notify_inval_entry_out out{parent.value, static_cast<uint32_t>(name.size()),
                                        abi::FUSE_EXPIRE_ONLY};
   iovec iov[] = {Piece(&out, sizeof(out)), NamePiece(name), Piece(&kNul, 1)};
-  return Send(*shared_, abi::FUSE_NOTIFY_INVAL_ENTRY, iov);
+  return Send(shared_.get(), abi::FUSE_NOTIFY_INVAL_ENTRY, iov);
 }
 
 Status Notifier::Delete(NodeId parent, NodeId child, std::string_view name) {
   abi::fuse_notify_delete_out out{parent.value, child.value, static_cast<uint32_t>(name.size()), 0};
   iovec iov[] = {Piece(&out, sizeof(out)), NamePiece(name), Piece(&kNul, 1)};
-  return Send(*shared_, abi::FUSE_NOTIFY_DELETE, iov);
+  return Send(shared_.get(), abi::FUSE_NOTIFY_DELETE, iov);
 }
 
 Status Notifier::Store(NodeId node, uint64_t offset, std::span<const std::byte> data) {
   abi::fuse_notify_store_out out{node.value, offset, static_cast<uint32_t>(data.size()), 0};
   iovec iov[] = {Piece(&out, sizeof(out)), Piece(data.data(), data.size())};
-  return Send(*shared_, abi::FUSE_NOTIFY_STORE, iov);
+  return Send(shared_.get(), abi::FUSE_NOTIFY_STORE, iov);
 }
 
 Status Notifier::Retrieve(NodeId node, uint64_t offset, uint32_t size, RetrieveDone done) {
+  if (!shared_) return Fail(ENOTCONN);
   uint64_t unique;
   {
     std::lock_guard lock(shared_->retrieve_mutex);
@@ -63,7 +64,7 @@ Status Notifier::Retrieve(NodeId node, uint64_t offset, uint32_t size, RetrieveD
   }
   abi::fuse_notify_retrieve_out out{unique, node.value, offset, size, 0};
   iovec iov[] = {Piece(&out, sizeof(out))};
-  auto status = Send(*shared_, abi::FUSE_NOTIFY_RETRIEVE, iov);
+  auto status = Send(shared_.get(), abi::FUSE_NOTIFY_RETRIEVE, iov);
   if (!status) {
     std::lock_guard lock(shared_->retrieve_mutex);
     shared_->retrieves.erase(unique);

@@ -152,6 +152,9 @@ Status Dispatcher::HandleInit(std::span<const std::byte> bytes, ReplySink& sink,
   info.max_stack_depth = out.max_stack_depth;
   info.time_gran = out.time_gran;
   info.device = shared_.device;
+  // Null (and so ENOTCONN) when the shared state is not owned by a session,
+  // as in tests that drive the dispatcher alone.
+  info.notifier = Notifier(shared_.weak_from_this().lock());
   shared_.decode.setxattr_ext = granted & abi::FUSE_SETXATTR_EXT;
 
   iovec iov{&out, sizeof(out)};

@@ -16,7 +16,7 @@ namespace fusekit {
 
 // Thread-safety: `device` and `connection` are written before workers start
 // and read-only afterwards; the retrieve map is guarded by retrieve_mutex.
-struct SessionShared {
+struct SessionShared : std::enable_shared_from_this<SessionShared> {
   std::shared_ptr<const UniqueFd> device;
   ConnectionInfo connection;
   proto::DecodeOptions decode;
