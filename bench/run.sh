@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# make bench: passthroughfs against the native filesystem it mirrors, side by
+# side in one run. Native and mounted runs alternate so that machine drift
+# hits both alike; each figure is repeated (BENCH_REPEATS, default 3) and
+# reported as the median with its spread. Nothing here fails on a timing.
+#
+#   BENCH_SIZE=1G BENCH_REPEATS=3 BENCH_DIR=/var/tmp/passthroughfs-bench bench/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SIZE=${BENCH_SIZE:-1G}
+REPEATS=${BENCH_REPEATS:-3}
+WORK=${BENCH_DIR:-/var/tmp/passthroughfs-bench}
+MODES=(${BENCH_MODES:-passthrough never direct_io})
+BIN=build/release
+RESULTS=bench/results
+FIO_RUNTIME=${BENCH_FIO_RUNTIME:-15}
+
+[ "$(id -u)" -eq 0 ] || { echo "bench: needs root (drop_caches, mount)"; exit 1; }
+for tool in fio gnuplot tar; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool missing (make deps)"; exit 1; }
+done
+
+SOURCE=$WORK/source
+mkdir -p "$SOURCE" "$RESULTS"
+RAW=$(mktemp)
+declare -A DIR_OF
+DIR_OF[native]=$SOURCE
+MOUNTED=()
+
+cleanup() {
+  for m in "${MOUNTED[@]}"; do umount -l "$m" 2>/dev/null || true; done
+  rm -f "$RAW"
+}
+trap cleanup EXIT
+
+mount_target() {  # name, command...
+  local name=$1; shift
+  local mnt=$WORK/mnt-$name
+  mkdir -p "$mnt"
+  umount -l "$mnt" 2>/dev/null || true
+  "$@" "$SOURCE" "$mnt"
+  for _ in $(seq 50); do grep -q " $mnt " /proc/mounts && break; sleep 0.1; done
+  MOUNTED+=("$mnt")
+  DIR_OF[$name]=$mnt
+}
+
+for mode in "${MODES[@]}"; do
+  case $mode in
+    passthrough) mount_target passthrough "$BIN/src/passthroughfs/passthroughfs" -o passthrough=always ;;
+    never) mount_target never "$BIN/src/passthroughfs/passthroughfs" -o passthrough=never ;;
+    direct_io) mount_target direct_io "$BIN/src/passthroughfs/passthroughfs" -o direct_io ;;
+  esac
+done
+# The floor: a minimal fusekit server that only registers backing files
+# (examples/passthrough_file). Its root holds just regular files, so it
+# serves the I/O figures only.
+"$BIN/examples/passthrough_file" "$SOURCE" "$WORK/mnt-floor" >/dev/null 2>&1 &
+mkdir -p "$WORK/mnt-floor"
+for _ in $(seq 50); do grep -q " $WORK/mnt-floor " /proc/mounts && break; sleep 0.1; done
+MOUNTED+=("$WORK/mnt-floor")
+DIR_OF[floor]=$WORK/mnt-floor
+
+TARGETS=(native "${MODES[@]}")
+IO_TARGETS=(native "${MODES[@]}" floor)
+
+drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+
+record() { echo "$1,$2,$3,$4" >> "$RAW"; }  # figure, target, value, unit
+
+# fio with terse output: field 7 is read KiB/s, field 48 write KiB/s.
+fio_bw() {  # dir file rw bs jobs [extra...]
+  local dir=$1 file=$2 rw=$3 bs=$4 jobs=$5; shift 5
+  local line
+  line=$(fio --name=bench --filename="$dir/$file" --rw="$rw" --bs="$bs" --size="$SIZE" \
+    --numjobs="$jobs" --group_reporting --ioengine=psync --runtime="$FIO_RUNTIME" \
+    --output-format=terse --terse-version=3 "$@" | tail -1)
+  case $rw in
+    *write*) echo "$line" | awk -F';' '{printf "%.1f", $48/1024}' ;;
+    *) echo "$line" | awk -F';' '{printf "%.1f", $7/1024}' ;;
+  esac
+}
+
+prepare_files() {
+  echo "bench: laying out $SIZE test files in $SOURCE"
+  fio --name=layout --filename="$SOURCE/read.dat" --rw=write --bs=1M --size="$SIZE" \
+    --output-format=terse >/dev/null
+  fio --name=layout --filename="$SOURCE/write.dat" --rw=write --bs=1M --size="$SIZE" \
+    --output-format=terse >/dev/null
+  if [ ! -f "$WORK/tree.tar" ]; then
+    tar -C /usr -cf "$WORK/tree.tar" include
+  fi
+}
+
+io_round() {
+  local t dir
+  for t in "${IO_TARGETS[@]}"; do
+    dir=${DIR_OF[$t]}
+    drop_caches
+    record seqread_cold "$t" "$(fio_bw "$dir" read.dat read 1M 1)" MiB/s
+    record seqread_warm "$t" "$(fio_bw "$dir" read.dat read 1M 1)" MiB/s
+    drop_caches
+    record randread_cold "$t" "$(fio_bw "$dir" read.dat randread 4k 1 --time_based)" MiB/s
+    fio_bw "$dir" read.dat read 1M 1 >/dev/null  # warm it again
+    record randread_warm "$t" "$(fio_bw "$dir" read.dat randread 4k 1)" MiB/s
+    record randread_2jobs "$t" "$(fio_bw "$dir" read.dat randread 4k 2)" MiB/s
+    record seqwrite "$t" "$(fio_bw "$dir" write.dat write 1M 1 --end_fsync=1)" MiB/s
+    record randwrite "$t" "$(fio_bw "$dir" write.dat randwrite 4k 1 --end_fsync=1)" MiB/s
+  done
+}
+
+seconds() { /usr/bin/time -f %e "$@" 2>&1 >/dev/null | tail -1; }
+
+meta_round() {
+  local t dir
+  for t in "${TARGETS[@]}"; do
+    dir=${DIR_OF[$t]}/meta
+    rm -rf "$SOURCE/meta"; mkdir -p "$SOURCE/meta"
+    record create "$t" "$("$BIN/bench/metabench" create "$dir")" s
+    drop_caches
+    record stat_cold "$t" "$("$BIN/bench/metabench" stat "$dir")" s
+    record stat_warm "$t" "$("$BIN/bench/metabench" stat "$dir")" s
+    record list "$t" "$("$BIN/bench/metabench" list "$dir")" s
+    record read_small "$t" "$("$BIN/bench/metabench" read "$dir")" s
+    record delete "$t" "$("$BIN/bench/metabench" delete "$dir")" s
+    rm -rf "$SOURCE/tree"; mkdir -p "$SOURCE/tree"
+    record untar "$t" "$(seconds tar -C "${DIR_OF[$t]}/tree" -xf "$WORK/tree.tar")" s
+    drop_caches
+    record du_cold "$t" "$(seconds du -s "${DIR_OF[$t]}/tree")" s
+    record find_warm "$t" "$(seconds find "${DIR_OF[$t]}/tree")" s
+    record rm_tree "$t" "$(seconds rm -rf "${DIR_OF[$t]}/tree/include")" s
+  done
+}
+
+prepare_files
+for r in $(seq "$REPEATS"); do
+  echo "bench: round $r of $REPEATS"
+  io_round
+  meta_round
+done
+
+bench/report.sh "$RAW" "$RESULTS" "${TARGETS[*]} floor"
