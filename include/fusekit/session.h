@@ -67,7 +67,10 @@ class Session {
   Status Run();
   void Stop();
 
-  // What INIT settled (valid once Operations::Init has been called).
+  // True once INIT is answered and Operations::Init has returned; from then
+  // on connection() may be read from any thread.
+  bool ready() const;
+  // What INIT settled (valid once ready()).
   const ConnectionInfo& connection() const;
   Notifier notifier() const;
   const Stats& stats() const;

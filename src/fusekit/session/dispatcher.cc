@@ -95,6 +95,7 @@ Status Dispatcher::HandleInit(std::span<const std::byte> bytes, ReplySink& sink,
     return Fail(EPROTO);
   }
   auto& request = decoded.request();
+  stats_.Add(static_cast<uint32_t>(request.header.opcode));
   auto* init = std::get_if<req::Init>(&request.body);
   if (init == nullptr) {
     LogError("first request is {}, not INIT", OpcodeName(request.header.opcode));
@@ -161,6 +162,7 @@ Status Dispatcher::HandleInit(std::span<const std::byte> bytes, ReplySink& sink,
   sink.Send(unique, Opcode::INIT, 0, {&iov, 1});
   shared_.initialized = true;
   ops_.Init(info);
+  shared_.ready = true;
   return Ok();
 }
 

@@ -205,6 +205,7 @@ Result<std::unique_ptr<Session>> Session::Create(Operations& ops, Mount& mount,
 
 Status Session::Run() { return impl_->Run(); }
 void Session::Stop() { impl_->Stop(); }
+bool Session::ready() const { return impl_->shared->ready.load(); }
 const ConnectionInfo& Session::connection() const { return impl_->shared->connection; }
 Notifier Session::notifier() const { return Notifier(impl_->shared); }
 const Stats& Session::stats() const { return impl_->stats; }

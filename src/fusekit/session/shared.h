@@ -20,7 +20,8 @@ struct SessionShared : std::enable_shared_from_this<SessionShared> {
   std::shared_ptr<const UniqueFd> device;
   ConnectionInfo connection;
   proto::DecodeOptions decode;
-  std::atomic<bool> initialized{false};
+  std::atomic<bool> initialized{false};  // INIT answered: notifications allowed
+  std::atomic<bool> ready{false};        // and Operations::Init returned
 
   std::mutex retrieve_mutex;
   uint64_t next_retrieve_unique = 1;
