@@ -46,6 +46,8 @@ class Cursor {
   // A NUL-terminated string; nullopt when the NUL is missing. The view
   // excludes the NUL.
   std::optional<std::string_view> fetch_cstr() {
+    // An empty span may have a null data(), which memchr must not see.
+    if (empty()) return std::nullopt;
     const std::byte* start = bytes_.data() + pos_;
     const void* nul = std::memchr(start, 0, remaining());
     if (nul == nullptr) return std::nullopt;

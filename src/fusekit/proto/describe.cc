@@ -100,6 +100,17 @@ std::string Args(const req::TmpFile& r) {
 std::string Args(const req::Statx& r) {
   return fmt::format("fh={} sx_flags={:#x} sx_mask={:#x}", Fh(r.fh), r.sx_flags, r.sx_mask);
 }
+// Request types derived from another print like their base: for them the
+// catch-all template below would otherwise be the better match.
+std::string Args(const req::Rename2& r) { return Args(static_cast<const req::Rename&>(r)); }
+std::string Args(const req::ReleaseDir& r) { return Args(static_cast<const req::Release&>(r)); }
+std::string Args(const req::FsyncDir& r) { return Args(static_cast<const req::Fsync&>(r)); }
+std::string Args(const req::ReadDirPlus& r) { return Args(static_cast<const req::ReadDir&>(r)); }
+std::string Args(const req::SetLk& r) { return Args(static_cast<const req::GetLk&>(r)); }
+std::string Args(const req::SetLkW& r) { return Args(static_cast<const req::GetLk&>(r)); }
+std::string Args(const req::CopyFileRange64& r) {
+  return Args(static_cast<const req::CopyFileRange&>(r));
+}
 template <typename T>
 std::string Args(const T&) {
   return {};

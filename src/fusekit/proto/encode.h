@@ -4,6 +4,7 @@
 
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <optional>
 #include <span>
@@ -32,7 +33,11 @@ void SplitTimeout(Timeout t, uint64_t& sec, uint32_t& nsec);
 // most max_size bytes. Thread-safety: a value type.
 class DirentBuffer {
  public:
-  explicit DirentBuffer(size_t max_size) : max_size_(max_size) { bytes_.reserve(max_size); }
+  // max_size comes from the request, so it is only a limit: reserving all
+  // of it would let one READDIR allocate up to 4 GiB.
+  explicit DirentBuffer(size_t max_size) : max_size_(max_size) {
+    bytes_.reserve(std::min(max_size, kInitialReserve));
+  }
 
   // Each returns false, adding nothing, once the entry would not fit.
   // `type` is the file type bits of st_mode (S_IFDIR, ...); `next_offset`
@@ -45,6 +50,8 @@ class DirentBuffer {
 
  private:
   bool Append(const void* head, size_t head_size, std::string_view name);
+
+  static constexpr size_t kInitialReserve = 64 * 1024;
 
   size_t max_size_;
   std::vector<std::byte> bytes_;

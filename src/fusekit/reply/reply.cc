@@ -32,7 +32,9 @@ void ReplyBase::Error(int error) {
     LogError("{} (unique {}) answered twice", OpcodeName(opcode_), unique_.value);
     return;
   }
-  if (error <= 0) error = EIO;
+  // The kernel refuses a reply whose errno is not in 1..511 (the write
+  // fails with EINVAL) and the request would then never be answered.
+  if (error <= 0 || error >= 512) error = EIO;
   std::shared_ptr<ReplySink> sink = std::move(sink_);
   sink->Send(unique_, opcode_, error, {});
 }
