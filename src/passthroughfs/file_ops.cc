@@ -1,6 +1,7 @@
 // PassthroughFs: open files, passthrough registration and daemon-served I/O.
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -28,6 +29,19 @@ void KillSuidgid(int fd) {
   if (st.st_mode & kill) (void)::fchmod(fd, st.st_mode & 07777 & ~kill);
 }
 
+// pwrite at `offset` on `fd`, which is O_APPEND: pwrite alone would append.
+ssize_t PWriteIgnoringAppend(int fd, const Inode& inode, std::span<const std::byte> data,
+                             off_t offset) {
+  iovec iov{const_cast<std::byte*>(data.data()), data.size()};
+  ssize_t n = ::pwritev2(fd, &iov, 1, offset, RWF_NOAPPEND);
+  if (n >= 0 || (errno != EOPNOTSUPP && errno != EINVAL)) return n;
+  // RWF_NOAPPEND is Linux 6.9+; before, a second open of the same inode
+  // without O_APPEND (the caller already holds it open for writing).
+  UniqueFd plain(::open(ProcPath(inode.fd.get()).c_str(), O_WRONLY | O_CLOEXEC));
+  if (!plain) return -1;
+  return ::pwrite(plain.get(), data.data(), data.size(), offset);
+}
+
 }  // namespace
 
 Result<UniqueFd> PassthroughFs::Reopen(const Inode& inode, int flags) const {
@@ -37,6 +51,15 @@ Result<UniqueFd> PassthroughFs::Reopen(const Inode& inode, int flags) const {
                      (flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_NOFOLLOW)) | O_CLOEXEC));
   if (!fd) return FailLast();
   return fd;
+}
+
+int PassthroughFs::DaemonOpenFlags(int flags) const {
+  // With writeback cache the kernel fills pages that a write covers only in
+  // part by READs on whichever open of the inode it has, a write-only one
+  // included: the daemon's fd must be able to read (as in libfuse's
+  // passthrough examples), else such writes fail with EBADF.
+  if (writeback_active_ && (flags & O_ACCMODE) == O_WRONLY) return (flags & ~O_ACCMODE) | O_RDWR;
+  return flags;
 }
 
 OpenOptions PassthroughFs::FileOpenOptions() const {
@@ -111,7 +134,11 @@ void PassthroughFs::Open(const Context& ctx, const req::Open& in, ReplyOpen repl
   Result<UniqueFd> fd = Fail(EIO);
   {
     AsCaller as_caller(ctx.uid(), ctx.gid());
-    fd = Reopen(*inode, in.flags);
+    fd = Reopen(*inode, DaemonOpenFlags(in.flags));
+    // Write permission without read permission: open as asked (only
+    // partial-page writes through the cache can then fail).
+    if (!fd && fd.error() == Errno(EACCES) && DaemonOpenFlags(in.flags) != in.flags)
+      fd = Reopen(*inode, in.flags);
   }
   if (!fd) return reply.Error(fd.error());
   if (in.kill_suidgid) KillSuidgid(fd->get());
@@ -155,7 +182,9 @@ void PassthroughFs::Create(const Context& ctx, const req::Create& in, ReplyCreat
   UniqueFd fd;
   {
     AsCaller as_caller(ctx.uid(), ctx.gid());
-    fd.reset(::openat(parent->fd.get(), name.c_str(), flags, in.mode));
+    fd.reset(::openat(parent->fd.get(), name.c_str(), DaemonOpenFlags(flags), in.mode));
+    if (!fd && errno == EACCES && DaemonOpenFlags(flags) != flags)
+      fd.reset(::openat(parent->fd.get(), name.c_str(), flags, in.mode));
   }
   if (!fd) return reply.Error(Errno::Last());
   if (in.kill_suidgid) KillSuidgid(fd.get());
@@ -167,6 +196,7 @@ void PassthroughFs::TmpFile(const Context& ctx, const req::TmpFile& in, ReplyCre
   if (!parent) return reply.Error(ESTALE);
   int flags = (in.flags & ~(O_CREAT | O_EXCL | O_NOCTTY)) | O_TMPFILE | O_CLOEXEC;
   if ((flags & O_ACCMODE) == O_RDONLY) flags |= O_RDWR;  // O_TMPFILE needs write access
+  flags = DaemonOpenFlags(flags);  // its creator may always read it
   UniqueFd fd;
   {
     AsCaller as_caller(ctx.uid(), ctx.gid());
@@ -189,8 +219,19 @@ void PassthroughFs::Write(const Context&, const req::Write& in, ReplyWrite reply
   auto file = GetOpenFile(in.fh);
   if (!file) return reply.Error(EBADF);
   if (in.kill_suidgid) KillSuidgid(file->fd.get());
-  ssize_t n = ::pwrite(file->fd.get(), in.data.data(), in.data.size(),
-                       static_cast<off_t>(in.offset));
+  ssize_t n;
+  int fd_flags = in.from_page_cache ? ::fcntl(file->fd.get(), F_GETFL) : 0;
+  if (fd_flags > 0 && (fd_flags & O_APPEND)) {
+    // FUSE_WRITE_CACHE: dirty page-cache pages (a shared mmap, or writeback
+    // cache) written back through whichever writable open of the inode the
+    // kernel picked, which may be an O_APPEND one. These bytes belong at
+    // `offset` exactly, but pwrite on an O_APPEND fd appends them at EOF
+    // instead: it would corrupt the file. (write() appends are still left
+    // to our O_APPEND fd, so they stay atomic against changes in SOURCE.)
+    n = PWriteIgnoringAppend(file->fd.get(), *file->inode, in.data, static_cast<off_t>(in.offset));
+  } else {
+    n = ::pwrite(file->fd.get(), in.data.data(), in.data.size(), static_cast<off_t>(in.offset));
+  }
   if (n < 0) return reply.Error(Errno::Last());
   reply.Ok(static_cast<uint32_t>(n));
 }

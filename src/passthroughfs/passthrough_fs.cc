@@ -105,6 +105,7 @@ Config PassthroughFs::SessionConfig() const {
 void PassthroughFs::Init(const ConnectionInfo& info) {
   device_ = info.device;
   notifier_ = info.notifier;
+  writeback_active_ = info.has(cap::kWritebackCache);
   bool granted = info.passthrough();
   passthrough_active_ = granted && options_.passthrough != PassthroughMode::kNever;
   if (options_.passthrough == PassthroughMode::kNever) {

@@ -137,6 +137,8 @@ class PassthroughFs : public fusekit::Operations {
   void InvalidateAttributes(const OpenFile& file);
   std::shared_ptr<OpenFile> GetOpenFile(fusekit::FileHandle fh) const;
   fusekit::OpenOptions FileOpenOptions() const;
+  // The flags the daemon opens a file with for an open(2) with `flags`.
+  int DaemonOpenFlags(int flags) const;
 
   // Finishes a CREATE or TMPFILE whose file is open as `fd`.
   void ReplyCreated(const fusekit::Context& ctx, fusekit::UniqueFd fd, int flags,
@@ -151,6 +153,7 @@ class PassthroughFs : public fusekit::Operations {
   std::shared_ptr<const fusekit::UniqueFd> device_;  // set by Init, before any request
   fusekit::Notifier notifier_;                        // set by Init, before any request
   std::atomic<bool> passthrough_active_{false};
+  bool writeback_active_ = false;  // set by Init, before any request
   std::string passthrough_refusal_;  // why INIT did not give passthrough
   InitCallback on_init_;
   FsCounters counters_;
