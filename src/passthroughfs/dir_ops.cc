@@ -26,7 +26,7 @@ void PassthroughFs::OpenDir(const Context& ctx, const req::OpenDir&, ReplyOpen r
   if (!inode) return reply.Error(ESTALE);
   UniqueFd fd;
   {
-    AsCaller as_caller(ctx.uid(), ctx.gid());
+    AsCaller as_caller(ctx, kernel_checks_permissions());
     fd.reset(::openat(inode->fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   }
   if (!fd) return reply.Error(Errno::Last());

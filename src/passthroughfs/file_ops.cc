@@ -133,7 +133,7 @@ void PassthroughFs::Open(const Context& ctx, const req::Open& in, ReplyOpen repl
   if (inode->type == S_IFDIR) return reply.Error(EISDIR);
   Result<UniqueFd> fd = Fail(EIO);
   {
-    AsCaller as_caller(ctx.uid(), ctx.gid());
+    AsCaller as_caller(ctx, kernel_checks_permissions());
     fd = Reopen(*inode, DaemonOpenFlags(in.flags));
     // Write permission without read permission: open as asked (only
     // partial-page writes through the cache can then fail).
@@ -181,7 +181,7 @@ void PassthroughFs::Create(const Context& ctx, const req::Create& in, ReplyCreat
   int flags = (in.flags | O_CREAT | O_NOFOLLOW | O_CLOEXEC) & ~O_NOCTTY;
   UniqueFd fd;
   {
-    AsCaller as_caller(ctx.uid(), ctx.gid());
+    AsCaller as_caller(ctx, kernel_checks_permissions());
     fd.reset(::openat(parent->fd.get(), name.c_str(), DaemonOpenFlags(flags), in.mode));
     if (!fd && errno == EACCES && DaemonOpenFlags(flags) != flags)
       fd.reset(::openat(parent->fd.get(), name.c_str(), flags, in.mode));
@@ -199,7 +199,7 @@ void PassthroughFs::TmpFile(const Context& ctx, const req::TmpFile& in, ReplyCre
   flags = DaemonOpenFlags(flags);  // its creator may always read it
   UniqueFd fd;
   {
-    AsCaller as_caller(ctx.uid(), ctx.gid());
+    AsCaller as_caller(ctx, kernel_checks_permissions());
     fd.reset(::openat(parent->fd.get(), ".", flags, in.mode));
   }
   if (!fd) return reply.Error(Errno::Last());

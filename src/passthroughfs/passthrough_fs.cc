@@ -189,7 +189,7 @@ void PassthroughFs::SetAttr(const Context& ctx, const req::SetAttr& in, ReplyAtt
   std::shared_ptr<OpenFile> file = in.fh ? GetOpenFile(*in.fh) : nullptr;
   int open_fd = file ? file->fd.get() : -1;
   const std::string path = ProcPath(inode->fd.get());
-  AsCaller as_caller(ctx.uid(), ctx.gid());
+  AsCaller as_caller(ctx, kernel_checks_permissions());
 
   if (in.mode) {
     int rc = open_fd >= 0 ? ::fchmod(open_fd, *in.mode & 07777)
@@ -264,7 +264,7 @@ void CreateNode(PassthroughFs& fs, InodeTable& inodes, const Context& ctx, std::
   if (!IsPlainName(name)) return reply.Error(name.size() > 255 ? ENAMETOOLONG : EINVAL);
   std::string n(name);
   {
-    AsCaller as_caller(ctx.uid(), ctx.gid());
+    AsCaller as_caller(ctx, fs.kernel_checks_permissions());
     if (make(parent->fd.get(), n.c_str()) != 0) return reply.Error(Errno::Last());
   }
   auto entry = (fs.*lookup)(*parent, name);
@@ -300,7 +300,7 @@ void PassthroughFs::Unlink(const Context& ctx, const req::Unlink& in, ReplyEmpty
   if (!parent) return reply.Error(ESTALE);
   if (!IsPlainName(in.name)) return reply.Error(EINVAL);
   std::string n(in.name);
-  AsCaller as_caller(ctx.uid(), ctx.gid());
+  AsCaller as_caller(ctx, kernel_checks_permissions());
   if (::unlinkat(parent->fd.get(), n.c_str(), 0) != 0) return reply.Error(Errno::Last());
   reply.Ok();
 }
@@ -310,7 +310,7 @@ void PassthroughFs::RmDir(const Context& ctx, const req::RmDir& in, ReplyEmpty r
   if (!parent) return reply.Error(ESTALE);
   if (!IsPlainName(in.name)) return reply.Error(in.name == "." ? EINVAL : ENOTEMPTY);
   std::string n(in.name);
-  AsCaller as_caller(ctx.uid(), ctx.gid());
+  AsCaller as_caller(ctx, kernel_checks_permissions());
   if (::unlinkat(parent->fd.get(), n.c_str(), AT_REMOVEDIR) != 0)
     return reply.Error(Errno::Last());
   reply.Ok();
@@ -322,7 +322,7 @@ void PassthroughFs::Rename(const Context& ctx, const req::Rename& in, ReplyEmpty
   if (!parent || !new_parent) return reply.Error(ESTALE);
   if (!IsPlainName(in.name) || !IsPlainName(in.new_name)) return reply.Error(EINVAL);
   std::string from(in.name), to(in.new_name);
-  AsCaller as_caller(ctx.uid(), ctx.gid());
+  AsCaller as_caller(ctx, kernel_checks_permissions());
   if (::renameat2(parent->fd.get(), from.c_str(), new_parent->fd.get(), to.c_str(), in.flags) != 0)
     return reply.Error(Errno::Last());
   reply.Ok();
@@ -356,7 +356,7 @@ void PassthroughFs::StatFs(const Context& ctx, const req::StatFs&, ReplyStatfs r
 void PassthroughFs::Access(const Context& ctx, const req::Access& in, ReplyEmpty reply) {
   auto inode = inodes_->Get(ctx.node());
   if (!inode) return reply.Error(ESTALE);
-  AsCaller as_caller(ctx.uid(), ctx.gid());
+  AsCaller as_caller(ctx, kernel_checks_permissions());
   if (::faccessat(AT_FDCWD, ProcPath(inode->fd.get()).c_str(), static_cast<int>(in.mask),
                   AT_EACCESS) != 0)
     return reply.Error(Errno::Last());

@@ -49,6 +49,8 @@ class PassthroughFs : public fusekit::Operations {
   bool passthrough_active() const { return passthrough_active_.load(); }
   const FsCounters& counters() const { return counters_; }
   size_t inode_count() const { return inodes_->size(); }
+  // default_permissions: the kernel checks access before asking us.
+  bool kernel_checks_permissions() const { return options_.default_permissions; }
   // One line for the startup message: whether kernel passthrough is on, and
   // why not when it is not.
   std::string PassthroughStatus() const;

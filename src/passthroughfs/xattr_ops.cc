@@ -36,7 +36,7 @@ void PassthroughFs::SetXattr(const Context& ctx, const req::SetXattr& in, ReplyE
   if (!inode) return reply.Error(ESTALE);
   std::string path = ProcPath(inode->fd.get());
   std::string name(in.name);
-  AsCaller as_caller(ctx.uid(), ctx.gid());
+  AsCaller as_caller(ctx, kernel_checks_permissions());
   if (::setxattr(path.c_str(), name.c_str(), in.value.data(), in.value.size(), in.flags) != 0)
     return reply.Error(Errno::Last());
   reply.Ok();
@@ -47,7 +47,7 @@ void PassthroughFs::GetXattr(const Context& ctx, const req::GetXattr& in, ReplyX
   if (!inode) return reply.Error(ESTALE);
   std::string path = ProcPath(inode->fd.get());
   std::string name(in.name);
-  AsCaller as_caller(ctx.uid(), ctx.gid());
+  AsCaller as_caller(ctx, kernel_checks_permissions());
   AnswerXattr(
       in.size,
       [&](void* buf, size_t len) { return ::getxattr(path.c_str(), name.c_str(), buf, len); },
@@ -58,7 +58,7 @@ void PassthroughFs::ListXattr(const Context& ctx, const req::ListXattr& in, Repl
   auto inode = inodes_->Get(ctx.node());
   if (!inode) return reply.Error(ESTALE);
   std::string path = ProcPath(inode->fd.get());
-  AsCaller as_caller(ctx.uid(), ctx.gid());
+  AsCaller as_caller(ctx, kernel_checks_permissions());
   AnswerXattr(
       in.size,
       [&](void* buf, size_t len) {
@@ -73,7 +73,7 @@ void PassthroughFs::RemoveXattr(const Context& ctx, const req::RemoveXattr& in,
   if (!inode) return reply.Error(ESTALE);
   std::string path = ProcPath(inode->fd.get());
   std::string name(in.name);
-  AsCaller as_caller(ctx.uid(), ctx.gid());
+  AsCaller as_caller(ctx, kernel_checks_permissions());
   if (::removexattr(path.c_str(), name.c_str()) != 0) return reply.Error(Errno::Last());
   reply.Ok();
 }
