@@ -140,12 +140,17 @@ class ReplyStatfs : public ReplyBase {
 };
 
 // GETXATTR and LISTXATTR: Size answers a size probe (request size 0); Data
-// answers with the value, which must fit the requested size (else ERANGE).
+// answers with the value, and answers ERANGE instead when it is larger than
+// the size the request allows.
 class ReplyXattr : public ReplyBase {
  public:
-  explicit ReplyXattr(ReplyBase b) : ReplyBase(std::move(b)) {}
+  explicit ReplyXattr(ReplyBase b, uint32_t max_size = UINT32_MAX)
+      : ReplyBase(std::move(b)), max_size_(max_size) {}
   void Size(uint32_t size);
   void Data(std::span<const std::byte> data);
+
+ private:
+  uint32_t max_size_;
 };
 
 class ReplyLock : public ReplyBase {

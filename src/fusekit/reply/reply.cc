@@ -130,7 +130,10 @@ void ReplyXattr::Size(uint32_t size) {
   SendStruct(&out, sizeof(out));
 }
 
-void ReplyXattr::Data(std::span<const std::byte> data) { SendStruct(data.data(), data.size()); }
+void ReplyXattr::Data(std::span<const std::byte> data) {
+  if (data.size() > max_size_) return Error(ERANGE);
+  SendStruct(data.data(), data.size());
+}
 
 void ReplyLock::Ok(const FileLock& lock) {
   auto out = proto::EncodeLock(lock);

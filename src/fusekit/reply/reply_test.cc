@@ -297,6 +297,22 @@ TEST_F(ReplyTest, XattrSizeAndData) {
   EXPECT_EQ(Text(replies[1].payload), std::string_view("user.a\0user.b\0", 14));
 }
 
+TEST_F(ReplyTest, XattrDataLargerThanTheRequestAllowsAnswersErange) {
+  {
+    ReplyXattr r(Base(Opcode::GETXATTR, 3), /*max_size=*/4);
+    r.Data(testutil::AsBytes("12345"));
+  }
+  {
+    ReplyXattr r(Base(Opcode::GETXATTR, 4), /*max_size=*/5);
+    r.Data(testutil::AsBytes("12345"));
+  }
+  auto replies = sink_->replies();
+  ASSERT_EQ(replies.size(), 2u);
+  EXPECT_EQ(replies[0].error, ERANGE);
+  EXPECT_EQ(replies[1].error, 0);
+  EXPECT_EQ(Text(replies[1].payload), "12345");
+}
+
 TEST_F(ReplyTest, LockOk) {
   ReplyLock r(Base(Opcode::GETLK));
   r.Ok({10, 20, 2 /* F_UNLCK */, 99});

@@ -40,8 +40,6 @@ struct Caller {
   FUSEKIT_CALL(Release, Release, ReplyEmpty)
   FUSEKIT_CALL(Fsync, Fsync, ReplyEmpty)
   FUSEKIT_CALL(SetXattr, SetXattr, ReplyEmpty)
-  FUSEKIT_CALL(GetXattr, GetXattr, ReplyXattr)
-  FUSEKIT_CALL(ListXattr, ListXattr, ReplyXattr)
   FUSEKIT_CALL(RemoveXattr, RemoveXattr, ReplyEmpty)
   FUSEKIT_CALL(Flush, Flush, ReplyEmpty)
   FUSEKIT_CALL(OpenDir, OpenDir, ReplyOpen)
@@ -65,6 +63,12 @@ struct Caller {
   void operator()(const req::ReadDir& r) { ops.ReadDir(ctx, r, ReplyDir(std::move(base), r.size)); }
   void operator()(const req::ReadDirPlus& r) {
     ops.ReadDirPlus(ctx, r, ReplyDirPlus(std::move(base), r.size));
+  }
+  void operator()(const req::GetXattr& r) {
+    ops.GetXattr(ctx, r, ReplyXattr(std::move(base), r.size ? r.size : UINT32_MAX));
+  }
+  void operator()(const req::ListXattr& r) {
+    ops.ListXattr(ctx, r, ReplyXattr(std::move(base), r.size ? r.size : UINT32_MAX));
   }
   void operator()(const req::SetLk& r) { ops.SetLk(ctx, r, false, ReplyEmpty(std::move(base))); }
   void operator()(const req::SetLkW& r) { ops.SetLk(ctx, r, true, ReplyEmpty(std::move(base))); }
