@@ -13,6 +13,9 @@ build: deps
 	@cmake --preset release >/dev/null
 	@cmake --build build/release -j$(JOBS)
 
+# passthroughfs in the foreground: SOURCE defaults to a demo directory
+# (/tmp/passthroughfs-demo/source, created), MOUNTPOINT to
+# /tmp/passthroughfs-demo/mnt. Ctrl-C or `umount MOUNTPOINT` ends it.
 run: build
 	@./scripts/run-demo.sh "$(SOURCE)" "$(MOUNTPOINT)"
 

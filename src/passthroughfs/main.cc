@@ -1,5 +1,6 @@
 // passthroughfs: mirrors SOURCE at MOUNTPOINT; see README.md.
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,32 +16,54 @@ namespace {
 
 using passthroughfs::CommandLine;
 
-// Detaches from the terminal after the mount exists, so that mount errors
-// still reach the caller. The parent waits until the child has answered
-// INIT and reports its verdict as its own exit code.
+// Forks once the mount exists. The parent waits for the child's verdict
+// (one byte, written once INIT settled, or nothing if the child died
+// first) and leaves with it as its exit code, so that the command returns
+// only once the mount is ready, and fails if it never gets there. The
+// child keeps the caller's stdout/stderr until then, so that its errors
+// reach the caller; DetachStdio() drops them. Returns -1 in the child.
 int DaemonizeAndWait(int& report_fd) {
   int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return 1;
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    std::fprintf(stderr, "passthroughfs: pipe: %s\n", std::strerror(errno));
+    return 1;
+  }
   pid_t pid = ::fork();
-  if (pid < 0) return 1;
+  if (pid < 0) {
+    std::fprintf(stderr, "passthroughfs: fork: %s\n", std::strerror(errno));
+    return 1;
+  }
   if (pid > 0) {
     ::close(pipe_fds[1]);
-    char verdict = 1;
-    if (::read(pipe_fds[0], &verdict, 1) != 1) verdict = 1;
+    unsigned char verdict = 1;
+    ssize_t n;
+    do {
+      n = ::read(pipe_fds[0], &verdict, 1);
+    } while (n < 0 && errno == EINTR);
+    if (n != 1) verdict = 1;
     ::_exit(verdict);
   }
   ::close(pipe_fds[0]);
   report_fd = pipe_fds[1];
   ::setsid();
   if (::chdir("/") != 0) return 1;
-  int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (null >= 0) {
-    ::dup2(null, STDIN_FILENO);
-    ::dup2(null, STDOUT_FILENO);
-    ::dup2(null, STDERR_FILENO);
-    ::close(null);
-  }
   return -1;
+}
+
+void DetachStdio() {
+  int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null < 0) return;
+  ::dup2(null, STDIN_FILENO);
+  ::dup2(null, STDOUT_FILENO);
+  ::dup2(null, STDERR_FILENO);
+  ::close(null);
+}
+
+void Report(int& report_fd, unsigned char verdict) {
+  if (report_fd < 0) return;
+  (void)!::write(report_fd, &verdict, 1);
+  ::close(report_fd);
+  report_fd = -1;
 }
 
 }  // namespace
@@ -55,6 +78,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "passthroughfs: %s\n", error.c_str());
     return 2;
   }
+  // From here until Session::Run takes them through its signalfd, SIGINT,
+  // SIGTERM and SIGHUP stay pending instead of killing the process between
+  // mount(2) and the session, which would leave a dead mount behind.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&stop_signals, s);
+  ::sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
+
   fusekit::UniqueFd source(::open(cl.source.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!source) {
     std::fprintf(stderr, "passthroughfs: SOURCE %s: %s\n", cl.source.c_str(), std::strerror(errno));
@@ -75,7 +106,7 @@ int main(int argc, char** argv) {
   int report_fd = -1;
   if (!cl.foreground) {
     int code = DaemonizeAndWait(report_fd);
-    if (code >= 0) return code;
+    if (code >= 0) return code;  // the parent's verdict, or fork failed (the mount unmounts)
   }
   auto session = fusekit::Session::Create(**fs, *mount, config);
   if (!session) {
@@ -95,10 +126,10 @@ int main(int argc, char** argv) {
       s->Stop();
     }
     if (report_fd >= 0) {
-      char verdict = ok ? 0 : 1;
-      (void)!::write(report_fd, &verdict, 1);
-      ::close(report_fd);
-      report_fd = -1;
+      // The caller may read our stdout/stderr until EOF: let go of them
+      // before it is told to go on.
+      if (ok) DetachStdio();
+      Report(report_fd, ok ? 0 : 1);
     }
   });
   auto status = s->Run();

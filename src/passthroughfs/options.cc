@@ -1,13 +1,19 @@
 #include "options.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <charconv>
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include "fusekit/log.h"
 
 namespace passthroughfs {
 
@@ -15,100 +21,131 @@ namespace {
 
 constexpr const char* kVersion = "passthroughfs 0.1.0 (fusekit, FUSE protocol 7.45)";
 
-bool ParseDouble(const std::string& text, double& out) {
-  try {
-    size_t used = 0;
-    out = std::stod(text, &used);
-    return used == text.size() && out >= 0;
-  } catch (...) {
-    return false;
-  }
+// Timeouts are sent as nanosecond durations: keep them far from overflow.
+constexpr double kMaxTimeoutSeconds = 1e9;
+
+bool ParseSeconds(const std::string& text, double& out) {
+  // from_chars: no leading blanks or '+', no hex; "inf" and "nan" parse
+  // but are refused below.
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && p == text.data() + text.size() && std::isfinite(out) &&
+         out >= 0 && out <= kMaxTimeoutSeconds;
 }
 
 bool ParseUnsigned(const std::string& text, unsigned& out) {
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && p == text.data() + text.size();
+  return !text.empty() && ec == std::errc() && p == text.data() + text.size();
 }
 
-// Options that mount(8), mount.fuse3 and /etc/fstab pass along and that
-// mean nothing to the filesystem itself.
-bool IsIgnoredMountOption(const std::string& key) {
-  static const char* const kIgnored[] = {"defaults", "auto", "noauto", "user", "nouser",
-                                         "users",    "_netdev", "nofail", "relatime",
-                                         "strictatime", "lazytime", "async", "sync"};
-  for (const char* k : kIgnored)
-    if (key == k) return true;
-  return key.rfind("x-", 0) == 0 || key.rfind("comment=", 0) == 0;
+// mountinfo escapes space, tab, newline and backslash as \ooo.
+std::string UnescapeMountinfo(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 3 < s.size()) {
+      out += static_cast<char>(std::strtol(s.substr(i + 1, 3).c_str(), nullptr, 8));
+      i += 3;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
 }
 
-bool IsMountPoint(const std::string& path) {
-  char resolved[PATH_MAX];
-  if (::realpath(path.c_str(), resolved) == nullptr) return false;
+// `canonical` is an absolute, symlink-free path.
+bool IsMountPoint(const std::string& canonical) {
   std::ifstream in("/proc/self/mountinfo");
   std::string line;
   while (std::getline(in, line)) {
     std::istringstream fields(line);
     std::string id, parent, dev, root, point;
     fields >> id >> parent >> dev >> root >> point;
-    if (point == resolved) return true;
+    if (UnescapeMountinfo(point) == canonical) return true;
   }
   return false;
 }
 
+bool IsInside(const std::string& path, const std::string& dir) {
+  if (dir == "/") return path != "/";
+  return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+         path[dir.size()] == '/';
+}
+
+// One item of a -o list through fusekit's mount option parser, which logs
+// its own complaint; the caller prints one message of its own instead.
+fusekit::Result<std::vector<std::string>> ParseMountItem(fusekit::MountOptions& mount,
+                                                         const std::string& item) {
+  auto level = spdlog::get_level();
+  spdlog::set_level(spdlog::level::off);
+  auto rest = mount.Parse(item);
+  spdlog::set_level(level);
+  return rest;
+}
+
 }  // namespace
+
+bool IsIgnoredMountOption(const std::string& item) {
+  static const char* const kIgnored[] = {
+      "defaults", "auto",     "noauto",      "user",        "nouser",    "users",
+      "owner",    "group",    "_netdev",     "nofail",      "relatime",  "norelatime",
+      "strictatime", "nostrictatime", "lazytime", "nolazytime", "diratime", "nodiratime",
+      "async",    "sync",     "dirsync",     "silent",      "loud"};
+  for (const char* k : kIgnored)
+    if (item == k) return true;
+  // x-systemd.*, x-gvfs-*: for userspace tools; comment=: fstab notes;
+  // user=NAME: what mount(8) hands helpers for a `user` mount.
+  return item.rfind("x-", 0) == 0 || item.rfind("comment=", 0) == 0 ||
+         item.rfind("user=", 0) == 0;
+}
 
 bool ApplyFsOption(const std::string& item, FsOptions& fs, std::string& error) {
   auto eq = item.find('=');
   std::string key = item.substr(0, eq);
   std::string value = eq == std::string::npos ? "" : item.substr(eq + 1);
   bool has_value = eq != std::string::npos;
-  auto bad = [&] {
-    error = "bad value in -o " + item;
+  auto bad = [&](const char* expected) {
+    error = "bad value in -o " + item + " (" + expected + ")";
     return false;
   };
   if (key == "passthrough") {
     if (value == "auto") fs.passthrough = PassthroughMode::kAuto;
     else if (value == "always") fs.passthrough = PassthroughMode::kAlways;
     else if (value == "never") fs.passthrough = PassthroughMode::kNever;
-    else return bad();
+    else return bad("auto, always or never");
   } else if (key == "cache") {
     if (value == "auto") fs.cache = CacheMode::kAuto;
     else if (value == "always") fs.cache = CacheMode::kAlways;
     else if (value == "never") fs.cache = CacheMode::kNever;
-    else return bad();
+    else return bad("auto, always or never");
   } else if (key == "readdirplus") {
     if (value == "auto") fs.readdirplus = ReaddirplusMode::kAuto;
     else if (value == "yes") fs.readdirplus = ReaddirplusMode::kYes;
     else if (value == "no") fs.readdirplus = ReaddirplusMode::kNo;
-    else return bad();
+    else return bad("yes, no or auto");
   } else if (key == "entry_timeout" || key == "attr_timeout" || key == "negative_timeout") {
     double seconds;
-    if (!ParseDouble(value, seconds)) return bad();
+    if (!ParseSeconds(value, seconds)) return bad("seconds, 0 to 1e9");
     (key == "entry_timeout"  ? fs.entry_timeout
      : key == "attr_timeout" ? fs.attr_timeout
                              : fs.negative_timeout) = seconds;
   } else if (key == "threads") {
     unsigned n;
-    if (!ParseUnsigned(value, n) || n == 0 || n > 256) return bad();
+    if (!ParseUnsigned(value, n) || n == 0 || n > 256) return bad("1 to 256");
     fs.threads = n;
   } else if (key == "max_stack_depth") {
     unsigned n;
-    if (!ParseUnsigned(value, n) || n < 1 || n > 2) return bad();
+    if (!ParseUnsigned(value, n) || n < 1 || n > 2) return bad("1 or 2");
     fs.max_stack_depth = n;
-  } else if (!has_value && key == "direct_io") {
-    fs.direct_io = true;
-  } else if (!has_value && key == "writeback") {
-    fs.writeback = true;
-  } else if (!has_value && key == "nosplice") {
-    fs.splice = false;
-  } else if (!has_value && key == "clone_fd") {
-    fs.clone_fd = true;
-  } else if (!has_value && key == "noclone_fd") {
-    fs.clone_fd = false;
-  } else if (!has_value && key == "no_default_permissions") {
-    fs.no_default_permissions = true;
+  } else if (key == "direct_io" || key == "writeback" || key == "nosplice" ||
+             key == "clone_fd" || key == "noclone_fd" || key == "no_default_permissions") {
+    if (has_value) return bad("takes no value");
+    if (key == "direct_io") fs.direct_io = true;
+    else if (key == "writeback") fs.writeback = true;
+    else if (key == "nosplice") fs.splice = false;
+    else if (key == "clone_fd") fs.clone_fd = true;
+    else if (key == "noclone_fd") fs.clone_fd = false;
+    else fs.no_default_permissions = true;
   } else {
-    error = "unknown option -o " + item;
+    error = "unknown option -o " + item + " (see --help)";
     return false;
   }
   return true;
@@ -119,17 +156,19 @@ ParseOutcome ParseCommandLine(int argc, char** argv) {
   CommandLine& cl = out.command_line;
   CLI::App app(
       "passthroughfs: mirrors SOURCE at MOUNTPOINT through FUSE, file I/O through kernel "
-      "passthrough.\nSee README.md for every -o option.");
+      "passthrough.\nSee README.md (section passthroughfs) for every -o option.",
+      "passthroughfs");
   std::vector<std::string> option_lists;
   bool single_threaded = false;
   app.add_option("SOURCE", cl.source, "the directory to mirror")->required();
   app.add_option("MOUNTPOINT", cl.mountpoint, "where to mount it")->required();
   app.add_option("-o", option_lists,
                  "comma-separated options: mount options (allow_other, default_permissions, "
-                 "ro, fsname=, nonempty, ...) and passthrough=auto|always|never, direct_io, "
+                 "ro, rw, fsname=, subtype=, nonempty, nosuid, nodev, noexec, noatime, "
+                 "max_read=) and passthrough=auto|always|never, direct_io, "
                  "cache=auto|always|never, entry_timeout=, attr_timeout=, negative_timeout=, "
-                 "writeback, threads=N, clone_fd, max_stack_depth=1|2, nosplice, "
-                 "readdirplus=yes|no|auto")
+                 "writeback, threads=N, clone_fd, noclone_fd, max_stack_depth=1|2, nosplice, "
+                 "readdirplus=yes|no|auto, no_default_permissions")
       ->allow_extra_args(false);
   app.add_flag("-f,--foreground", cl.foreground, "stay in the foreground");
   app.add_flag("-d,--debug", cl.debug, "print every request and reply (implies -f)");
@@ -138,6 +177,7 @@ ParseOutcome ParseCommandLine(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // app.exit prints help/version to stdout and errors to stderr.
     out.exit_code = app.exit(e) == 0 ? 0 : 2;
     return out;
   }
@@ -146,29 +186,30 @@ ParseOutcome ParseCommandLine(int argc, char** argv) {
   cl.mount.fsname = cl.source;
   cl.mount.subtype = "passthroughfs";
 
+  auto usage_error = [&](const std::string& message) {
+    std::fprintf(stderr, "passthroughfs: %s\n", message.c_str());
+    out.exit_code = 2;
+    return out;
+  };
   for (const auto& list : option_lists) {
-    auto rest = cl.mount.Parse(list);
-    if (!rest) {
-      std::fprintf(stderr, "passthroughfs: bad mount option in -o %s\n", list.c_str());
-      out.exit_code = 2;
-      return out;
-    }
-    for (const auto& item : *rest) {
-      if (IsIgnoredMountOption(item)) continue;
-      std::string error;
-      if (!ApplyFsOption(item, cl.fs, error)) {
-        std::fprintf(stderr, "passthroughfs: %s\n", error.c_str());
-        out.exit_code = 2;
-        return out;
+    std::stringstream items(list);
+    std::string item;
+    while (std::getline(items, item, ',')) {
+      if (item.empty() || IsIgnoredMountOption(item)) continue;
+      auto rest = ParseMountItem(cl.mount, item);
+      if (!rest) return usage_error("bad value in -o " + item);
+      if (rest->empty()) {
+        if (item.rfind("fsname=", 0) == 0) cl.fsname_given = true;
+        continue;
       }
+      std::string error;
+      if (!ApplyFsOption(item, cl.fs, error)) return usage_error(error);
     }
   }
   if (cl.fs.writeback && cl.fs.passthrough != PassthroughMode::kNever) {
-    std::fprintf(stderr,
-                 "passthroughfs: -o writeback needs -o passthrough=never (the kernel silently "
-                 "drops passthrough when writeback cache is on)\n");
-    out.exit_code = 2;
-    return out;
+    return usage_error(
+        "-o writeback needs -o passthrough=never (the kernel silently drops passthrough when "
+        "writeback cache is on)");
   }
   // Other users must not bypass the source's permissions through the
   // daemon's (root) credentials.
@@ -179,27 +220,50 @@ ParseOutcome ParseCommandLine(int argc, char** argv) {
   return out;
 }
 
-std::string CheckPaths(const CommandLine& cl) {
+std::string CheckPaths(CommandLine& cl) {
   struct stat st;
   if (::stat(cl.source.c_str(), &st) != 0)
     return "SOURCE " + cl.source + ": " + std::strerror(errno);
   if (!S_ISDIR(st.st_mode)) return "SOURCE " + cl.source + ": not a directory";
-  if (::stat(cl.mountpoint.c_str(), &st) != 0)
-    return "MOUNTPOINT " + cl.mountpoint + ": " + std::strerror(errno);
+  if (::stat(cl.mountpoint.c_str(), &st) != 0) {
+    int e = errno;
+    std::string message = "MOUNTPOINT " + cl.mountpoint + ": " + std::strerror(e);
+    if (e == ENOTCONN) message += " (a FUSE mount whose server is gone: umount it first)";
+    return message;
+  }
   if (!S_ISDIR(st.st_mode)) return "MOUNTPOINT " + cl.mountpoint + ": not a directory";
-  if (IsMountPoint(cl.mountpoint))
+
+  char resolved[PATH_MAX];
+  if (::realpath(cl.source.c_str(), resolved) == nullptr)
+    return "SOURCE " + cl.source + ": " + std::strerror(errno);
+  std::string source = resolved;
+  if (::realpath(cl.mountpoint.c_str(), resolved) == nullptr)
+    return "MOUNTPOINT " + cl.mountpoint + ": " + std::strerror(errno);
+  std::string mountpoint = resolved;
+
+  if (IsMountPoint(mountpoint))
     return "MOUNTPOINT " + cl.mountpoint + ": busy (already a mount point)";
+  if (IsInside(mountpoint, source)) {
+    return "MOUNTPOINT " + cl.mountpoint + " is inside SOURCE " + cl.source +
+           ": the daemon would walk into its own mount";
+  }
   if (!cl.mount.nonempty) {
-    DIR* dir = ::opendir(cl.mountpoint.c_str());
+    DIR* dir = ::opendir(mountpoint.c_str());
     if (dir == nullptr) return "MOUNTPOINT " + cl.mountpoint + ": " + std::strerror(errno);
     bool empty = true;
     while (dirent* e = ::readdir(dir)) {
-      if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) empty = false;
+      if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) {
+        empty = false;
+        break;
+      }
     }
     ::closedir(dir);
     if (!empty)
       return "MOUNTPOINT " + cl.mountpoint + ": not empty (use -o nonempty to mount over it)";
   }
+  cl.source = source;
+  cl.mountpoint = mountpoint;
+  if (!cl.fsname_given) cl.mount.fsname = source;
   return "";
 }
 

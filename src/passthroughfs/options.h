@@ -15,6 +15,7 @@ struct CommandLine {
   bool debug = false;
   FsOptions fs;
   fusekit::MountOptions mount;
+  bool fsname_given = false;  // -o fsname=...; else fsname is SOURCE's absolute path
 };
 
 // Either the parsed command line, or the exit code to leave with at once
@@ -30,9 +31,17 @@ ParseOutcome ParseCommandLine(int argc, char** argv);
 // malformed (with `error` set).
 bool ApplyFsOption(const std::string& item, FsOptions& fs, std::string& error);
 
-// Checks what must hold before mounting (SOURCE a directory, MOUNTPOINT a
-// directory that is empty unless -o nonempty and not already a mount
-// point); returns an error message, empty when all is well.
-std::string CheckPaths(const CommandLine& cl);
+// Options that mount(8), mount.fuse3 and /etc/fstab pass along and that
+// mean nothing to the filesystem itself (defaults, noauto, _netdev, x-*...).
+bool IsIgnoredMountOption(const std::string& item);
+
+// Checks what must hold before mounting: SOURCE a directory; MOUNTPOINT a
+// directory, not already a mount point, not inside SOURCE (the daemon would
+// walk into its own mount), and empty unless -o nonempty. On success makes
+// both paths absolute and canonical (the daemon leaves its working
+// directory; the unmount at exit needs the absolute path) and sets the
+// default fsname. Returns an error message naming the path, empty when all
+// is well.
+std::string CheckPaths(CommandLine& cl);
 
 }  // namespace passthroughfs
