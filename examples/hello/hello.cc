@@ -2,83 +2,18 @@
 //
 //   hello [-d] [-o opt,...] MOUNTPOINT
 //
-// Runs in the foreground until unmounted or sent SIGINT/SIGTERM.
-#include <fcntl.h>
-#include <sys/stat.h>
+// Runs in the foreground until unmounted or sent SIGINT/SIGTERM/SIGHUP.
+#include <signal.h>
 
 #include <CLI/CLI.hpp>
-#include <cstring>
+#include <cstdio>
 #include <string>
 
 #include "fusekit/log.h"
-#include "fusekit/operations.h"
 #include "fusekit/session.h"
-
-namespace {
+#include "hello_fs.h"
 
 using namespace fusekit;  // NOLINT: example code
-
-constexpr std::string_view kContent = "Hello, World!\n";
-constexpr NodeId kHelloNode{2};
-constexpr Timeout kTimeout = std::chrono::seconds(1);
-
-Attr AttrOf(NodeId node) {
-  Attr a;
-  a.ino = node.value;
-  a.uid = ::getuid();
-  a.gid = ::getgid();
-  if (node == kRootNode) {
-    a.mode = S_IFDIR | 0755;
-    a.nlink = 2;
-  } else {
-    a.mode = S_IFREG | 0444;
-    a.nlink = 1;
-    a.size = kContent.size();
-  }
-  return a;
-}
-
-class HelloFs : public Operations {
- public:
-  void Lookup(const Context& ctx, const req::Lookup& in, ReplyEntry reply) override {
-    if (ctx.node() != kRootNode || in.name != "hello") return reply.Error(ENOENT);
-    reply.Ok(Entry{kHelloNode, 0, AttrOf(kHelloNode), kTimeout, kTimeout});
-  }
-  void GetAttr(const Context& ctx, const req::GetAttr&, ReplyAttr reply) override {
-    if (ctx.node() != kRootNode && ctx.node() != kHelloNode) return reply.Error(ENOENT);
-    reply.Ok(AttrOf(ctx.node()), kTimeout);
-  }
-  void OpenDir(const Context&, const req::OpenDir&, ReplyOpen reply) override {
-    reply.Ok(FileHandle(0));
-  }
-  void ReadDir(const Context& ctx, const req::ReadDir& in, ReplyDir reply) override {
-    if (ctx.node() != kRootNode) return reply.Error(ENOTDIR);
-    struct Item { const char* name; NodeId node; uint32_t type; };
-    const Item items[] = {{".", kRootNode, S_IFDIR}, {"..", kRootNode, S_IFDIR},
-                          {"hello", kHelloNode, S_IFREG}};
-    for (uint64_t i = in.offset; i < std::size(items); ++i) {
-      if (!reply.Add(items[i].name, items[i].node.value, items[i].type, i + 1)) break;
-    }
-    reply.Ok();
-  }
-  void Open(const Context& ctx, const req::Open& in, ReplyOpen reply) override {
-    if (ctx.node() != kHelloNode) return reply.Error(EISDIR);
-    if ((in.flags & O_ACCMODE) != O_RDONLY) return reply.Error(EACCES);
-    reply.Ok(FileHandle(0), OpenOptions{.keep_cache = true});
-  }
-  void Read(const Context&, const req::Read& in, ReplyData reply) override {
-    if (in.offset >= kContent.size()) return reply.Ok(std::string_view());
-    reply.Ok(kContent.substr(in.offset, in.size));
-  }
-  void StatFs(const Context&, const req::StatFs&, ReplyStatfs reply) override {
-    struct statvfs st {};
-    st.f_bsize = st.f_frsize = 4096;
-    st.f_namemax = 255;
-    reply.Ok(st);
-  }
-};
-
-}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app("hello: a read-only in-memory FUSE filesystem with one file");
@@ -93,6 +28,14 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   ConfigureLogging(debug);
 
+  // Blocked from before the mount: a SIGINT/SIGTERM that lands between the
+  // mount and Run() would otherwise kill the process and leave a dead mount
+  // behind. Run()'s signalfd picks up whatever is pending.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&stop_signals, s);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
   MountOptions mount_options;
   mount_options.fsname = mount_options.subtype = "hello";
   auto unknown = mount_options.Parse(options);
@@ -101,9 +44,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "hello: unknown option '%s'\n", unknown->front().c_str());
     return 2;
   }
+  // auto_unmount is fusermount3's watcher process: mount(2), the automatic
+  // method as root, would accept the option and silently ignore it.
+  if (mount_options.auto_unmount) mount_options.method = MountOptions::Method::kFusermount;
   auto mount = Mount::Create(mountpoint, mount_options);
   if (!mount) return 1;
-  HelloFs fs;
+  examples::HelloFs fs;
   auto session = Session::Create(fs, *mount, Config{.handle_signals = true});
   if (!session) return 1;
   auto status = (*session)->Run();

@@ -2,10 +2,12 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,7 +35,10 @@ struct Mount::State {
   pid_t fusermount_pid = -1;
 
   std::mutex mutex;
-  bool mounted = true;
+  // Set once mounted: a Create that fails must not unmount from its
+  // destructor, where umount2 would detach whatever else is mounted at
+  // that path (or fail with EPERM as non-root).
+  bool mounted = false;
 
   Status Unmount();
   ~State();
@@ -91,8 +96,18 @@ Result<pid_t> SpawnFusermount(const std::vector<std::string>& args, int commfd) 
   for (auto& s : argv_strings) argv.push_back(s.data());
   argv.push_back(nullptr);
 
+  // Servers block SIGINT/SIGTERM/SIGHUP to take them through a signalfd
+  // (Session::Run, and before mounting); fusermount3 must not inherit that
+  // mask and become unkillable by them.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
   pid_t pid;
-  int r = ::posix_spawnp(&pid, "fusermount3", nullptr, nullptr, argv.data(), env.data());
+  int r = ::posix_spawnp(&pid, "fusermount3", nullptr, &attr, argv.data(), env.data());
+  posix_spawnattr_destroy(&attr);
   if (r != 0) return Fail(r);
   return pid;
 }
@@ -248,7 +263,8 @@ Result<Mount> Mount::Create(const std::string& mountpoint, const MountOptions& o
   char resolved[PATH_MAX];
   std::string canonical = ::realpath(mountpoint.c_str(), resolved) ? resolved : mountpoint;
   auto state = std::make_shared<State>();
-  state->mountpoint = mountpoint;
+  // Canonical: a server that later changes directory still unmounts this.
+  state->mountpoint = canonical;
   bool use_syscall = options.method == MountOptions::Method::kSyscall ||
                      (options.method == MountOptions::Method::kAuto && ::geteuid() == 0);
   if (use_syscall) {
@@ -291,6 +307,7 @@ Result<Mount> Mount::Create(const std::string& mountpoint, const MountOptions& o
     state->device = std::make_shared<const UniqueFd>(std::move(*fd));
     state->via_fusermount = true;
   }
+  state->mounted = true;
   // Not stat(): the mount answers nothing until the session has done INIT.
   state->connection_id = ConnectionIdOf(canonical);
   return Mount(std::move(state));
@@ -340,16 +357,35 @@ std::function<void()> Mount::Unmounter() const {
 }
 
 Status AbortConnection(unsigned connection_id) {
-  std::string dir = "/sys/fs/fuse/connections/" + std::to_string(connection_id);
-  struct stat st;
-  if (::stat(dir.c_str(), &st) != 0) {
-    // fusectl may not be mounted yet.
-    ::mount("fusectl", "/sys/fs/fuse/connections", "fusectl", 0, nullptr);
+  constexpr char kFusectl[] = "/sys/fs/fuse/connections";
+  constexpr long kFusectlMagic = 0x65735543;  // FUSECTL_SUPER_MAGIC
+  std::string abort_path = std::string(kFusectl) + "/" + std::to_string(connection_id) + "/abort";
+  // fusectl may not be mounted (no systemd). Mount it only when it is not:
+  // it has a single superblock, and mounting it again would stack another
+  // copy on the same directory each call. What we mount we unmount again,
+  // leaving the mount table as we found it. Two tries: another process may
+  // unmount the copy it mounted between our check and our open.
+  Status status = Ok();
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    struct statfs fs;
+    bool mounted_here = false;
+    if (::statfs(kFusectl, &fs) != 0 || fs.f_type != kFusectlMagic) {
+      if (::mount("fusectl", kFusectl, "fusectl", 0, nullptr) != 0) return FailLast();
+      mounted_here = true;
+    }
+    UniqueFd fd(::open(abort_path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd) {
+      status = FailLast();
+    } else if (::write(fd.get(), "1", 1) != 1) {
+      status = FailLast();
+    } else {
+      status = Ok();
+    }
+    fd.reset();
+    if (mounted_here) ::umount2(kFusectl, MNT_DETACH);
+    if (status || mounted_here || status.error() != Errno(ENOENT)) break;
   }
-  UniqueFd fd(::open((dir + "/abort").c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd) return FailLast();
-  if (::write(fd.get(), "1", 1) != 1) return FailLast();
-  return Ok();
+  return status;
 }
 
 }  // namespace fusekit

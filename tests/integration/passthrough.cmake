@@ -1,0 +1,4 @@
+# Passthrough, proven, with examples/passthrough_file served in-process.
+add_executable(passthrough_integration_tests integration/passthrough_test.cc)
+target_link_libraries(passthrough_integration_tests PRIVATE fusekit_test_fixture passthrough_file_fs GTest::gtest_main)
+gtest_discover_tests(passthrough_integration_tests PROPERTIES LABELS integration TIMEOUT 120 RUN_SERIAL TRUE)
