@@ -29,6 +29,9 @@ void KillSuidgid(int fd) {
   if (st.st_mode & kill) (void)::fchmod(fd, st.st_mode & 07777 & ~kill);
 }
 
+// `flags` with the access mode (O_RDONLY/O_WRONLY/O_RDWR) of `asked`.
+int WithAccessMode(int flags, int asked) { return (flags & ~O_ACCMODE) | (asked & O_ACCMODE); }
+
 // pwrite at `offset` on `fd`, which is O_APPEND: pwrite alone would append.
 ssize_t PWriteIgnoringAppend(int fd, const Inode& inode, std::span<const std::byte> data,
                              off_t offset) {
@@ -54,6 +57,11 @@ Result<UniqueFd> PassthroughFs::Reopen(const Inode& inode, int flags) const {
 }
 
 int PassthroughFs::DaemonOpenFlags(int flags) const {
+  // O_DIRECT is the kernel's to honour (FUSE sends such I/O uncached, and a
+  // backing file is reopened with the caller's flags); on the daemon's own
+  // fd it would make every daemon-served read and write fail with EINVAL,
+  // since request buffers are not block-aligned.
+  flags &= ~O_DIRECT;
   // With writeback cache the kernel fills pages that a write covers only in
   // part by READs on whichever open of the inode it has, a write-only one
   // included: the daemon's fd must be able to read (as in libfuse's
@@ -134,11 +142,12 @@ void PassthroughFs::Open(const Context& ctx, const req::Open& in, ReplyOpen repl
   Result<UniqueFd> fd = Fail(EIO);
   {
     AsCaller as_caller(ctx, kernel_checks_permissions());
-    fd = Reopen(*inode, DaemonOpenFlags(in.flags));
-    // Write permission without read permission: open as asked (only
-    // partial-page writes through the cache can then fail).
-    if (!fd && fd.error() == Errno(EACCES) && DaemonOpenFlags(in.flags) != in.flags)
-      fd = Reopen(*inode, in.flags);
+    int flags = DaemonOpenFlags(in.flags);
+    fd = Reopen(*inode, flags);
+    // Write permission without read permission: open with the access mode
+    // asked for (only partial-page writes through the cache can then fail).
+    if (!fd && fd.error() == Errno(EACCES) && WithAccessMode(flags, in.flags) != flags)
+      fd = Reopen(*inode, WithAccessMode(flags, in.flags));
   }
   if (!fd) return reply.Error(fd.error());
   if (in.kill_suidgid) KillSuidgid(fd->get());
@@ -182,9 +191,11 @@ void PassthroughFs::Create(const Context& ctx, const req::Create& in, ReplyCreat
   UniqueFd fd;
   {
     AsCaller as_caller(ctx, kernel_checks_permissions());
-    fd.reset(::openat(parent->fd.get(), name.c_str(), DaemonOpenFlags(flags), in.mode));
-    if (!fd && errno == EACCES && DaemonOpenFlags(flags) != flags)
-      fd.reset(::openat(parent->fd.get(), name.c_str(), flags, in.mode));
+    int daemon_flags = DaemonOpenFlags(flags);
+    fd.reset(::openat(parent->fd.get(), name.c_str(), daemon_flags, in.mode));
+    if (!fd && errno == EACCES && WithAccessMode(daemon_flags, flags) != daemon_flags)
+      fd.reset(::openat(parent->fd.get(), name.c_str(), WithAccessMode(daemon_flags, flags),
+                        in.mode));
   }
   if (!fd) return reply.Error(Errno::Last());
   if (in.kill_suidgid) KillSuidgid(fd.get());

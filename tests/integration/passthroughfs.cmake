@@ -10,3 +10,7 @@ target_link_libraries(fs_behaviour_tests PRIVATE
 # parallel runs do not interfere (checked with ctest -j6): no RUN_SERIAL.
 gtest_discover_tests(fs_behaviour_tests
   PROPERTIES LABELS integration TIMEOUT 300)
+
+add_executable(fs_semantics_tests integration/fs_semantics_test.cc)
+target_link_libraries(fs_semantics_tests PRIVATE passthroughfs_core fusekit_test_fixture GTest::gtest_main)
+gtest_discover_tests(fs_semantics_tests PROPERTIES LABELS integration TIMEOUT 120 RUN_SERIAL TRUE)
