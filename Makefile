@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 SOURCE ?=
 MOUNTPOINT ?=
 
-.PHONY: deps build run test test-asan test-tsan fuzz clean
+.PHONY: deps build run test test-asan test-tsan fuzz stress bench clean
 
 deps:
 	@./scripts/install-deps.sh
@@ -36,6 +36,17 @@ fuzz: deps
 	@cmake --preset fuzz >/dev/null
 	@cmake --build build/fuzz -j$(JOBS) --target decode_fuzzer
 	@./scripts/run-fuzz.sh build/fuzz/tests/fuzz/decode_fuzzer $(or $(FUZZ_SECONDS),60)
+
+# The stress run of `make test`, long: several checker processes per mode.
+stress: build
+	@FUSEKIT_STRESS_OPS=$(or $(STRESS_OPS),50000) ctest --preset release -L stress --timeout 3600
+
+# passthroughfs against the native filesystem, side by side; prints the
+# table and writes bench/results/{latest.csv,ratios.png}. BENCH_SIZE,
+# BENCH_REPEATS, BENCH_DIR tune it (see bench/run.sh).
+bench: build
+	@./bench/run.sh
+	@build/release/bench/proto_bench --benchmark_min_time=0.2
 
 clean:
 	rm -rf build

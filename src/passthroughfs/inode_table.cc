@@ -61,6 +61,16 @@ void InodeTable::Forget(NodeId id, uint64_t nlookup) {
   by_id_.erase(it);
 }
 
+void InodeTable::Clear() {
+  std::unordered_map<uint64_t, std::shared_ptr<Inode>> dropped;  // closed after unlocking
+  std::lock_guard lock(mutex_);
+  auto root = by_id_.at(fusekit::kRootNode.value);
+  dropped.swap(by_id_);
+  by_dev_ino_.clear();
+  by_id_.emplace(root->id.value, root);
+  by_dev_ino_.emplace(DevIno{root->dev, root->ino}, root->id.value);
+}
+
 size_t InodeTable::size() const {
   std::lock_guard lock(mutex_);
   return by_id_.size();

@@ -61,6 +61,10 @@ class InodeTable {
 
   size_t size() const;
 
+  // Drops every inode but the root: the kernel sends no FORGET for what it
+  // still held when the connection ends.
+  void Clear();
+
  private:
   struct DevIno {
     dev_t dev;

@@ -128,7 +128,26 @@ std::string PassthroughFs::PassthroughStatus() const {
   return "kernel passthrough off: " + passthrough_refusal_ + "; the daemon serves file I/O";
 }
 
-void PassthroughFs::Destroy() {}
+void PassthroughFs::Destroy() {
+  // The session is over: no RELEASE, RELEASEDIR or FORGET will come for
+  // what is still open or looked up. Close it all (backing ids included)
+  // so that nothing the daemon held outlives the mount.
+  std::unordered_map<uint64_t, std::shared_ptr<OpenFile>> files;
+  std::unordered_map<uint64_t, std::shared_ptr<OpenDirectory>> dirs;
+  {
+    std::lock_guard lock(handles_mutex_);
+    files.swap(files_);
+    dirs.swap(dirs_);
+  }
+  for (auto& [fh, file] : files) DetachOpen(*file->inode);
+  files.clear();
+  dirs.clear();
+  inodes_->Clear();
+  // The connection's fd too: a PassthroughFs that outlives its mount must
+  // not keep /dev/fuse open.
+  device_.reset();
+  notifier_ = Notifier();
+}
 
 void PassthroughFs::Forget(NodeId node, uint64_t nlookup) { inodes_->Forget(node, nlookup); }
 
