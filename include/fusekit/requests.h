@@ -5,6 +5,8 @@
 // later must copy what it still needs.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -58,6 +60,14 @@ struct TimeUpdate {
   enum class Kind { kOmit, kNow, kSet };
   Kind kind = Kind::kOmit;
   timespec value{};
+
+  bool omitted() const { return kind == Kind::kOmit; }
+  // As utimensat(2) and futimens(2) take it: UTIME_OMIT, UTIME_NOW or the time.
+  timespec ForUtimensat() const {
+    return kind == Kind::kNow ? timespec{0, UTIME_NOW}
+           : kind == Kind::kSet ? value
+                                : timespec{0, UTIME_OMIT};
+  }
 };
 struct SetAttr {
   std::optional<FileHandle> fh;

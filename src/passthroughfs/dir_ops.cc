@@ -59,85 +59,68 @@ dirent* NextEntry(DIR* dir, uint64_t& stream_offset, uint64_t offset) {
   return ::readdir(dir);
 }
 
+enum class Emit { kAdded, kSkipped, kFull };
+
+// Walks `d` from `offset`, handing each entry and the offset after it to
+// `emit` until the reply is full or the directory ends. Fails with the
+// errno of a failed readdir.
+template <typename EmitFn>
+Status Walk(std::mutex& mutex, DIR* dir, uint64_t& stream_offset, uint64_t offset, EmitFn emit) {
+  std::lock_guard lock(mutex);
+  for (;;) {
+    dirent* e = NextEntry(dir, stream_offset, offset);
+    if (e == nullptr) return errno != 0 ? FailLast() : Ok();
+    uint64_t next = static_cast<uint64_t>(::telldir(dir));
+    if (emit(*e, next) == Emit::kFull) {
+      // Not sent: the kernel asks again from `offset`, so the stream must
+      // be sought back there.
+      stream_offset = UINT64_MAX;
+      return Ok();
+    }
+    stream_offset = next;
+    offset = next;
+  }
+}
+
 }  // namespace
 
+std::shared_ptr<PassthroughFs::OpenDirectory> PassthroughFs::GetOpenDirectory(FileHandle fh) const {
+  std::lock_guard lock(handles_mutex_);
+  auto it = dirs_.find(fh.value);
+  return it == dirs_.end() ? nullptr : it->second;
+}
+
 void PassthroughFs::ReadDir(const Context&, const req::ReadDir& in, ReplyDir reply) {
-  std::shared_ptr<OpenDirectory> d;
-  {
-    std::lock_guard lock(handles_mutex_);
-    auto it = dirs_.find(in.fh.value);
-    if (it != dirs_.end()) d = it->second;
-  }
+  auto d = GetOpenDirectory(in.fh);
   if (!d) return reply.Error(EBADF);
-  {
-    std::lock_guard lock(d->mutex);
-    uint64_t offset = in.offset;
-    for (;;) {
-      dirent* e = NextEntry(d->dir, d->offset, offset);
-      if (e == nullptr) {
-        if (errno != 0) return reply.Error(Errno::Last());
-        break;
-      }
-      uint64_t next = static_cast<uint64_t>(::telldir(d->dir));
-      if (!reply.Add(e->d_name, e->d_ino, TypeBits(e->d_type), next)) {
-        // Not sent: the kernel asks again from `offset`; the stream must be
-        // sought back there.
-        d->offset = UINT64_MAX;
-        break;
-      }
-      d->offset = next;
-      offset = next;
-    }
-  }
+  auto status = Walk(d->mutex, d->dir, d->offset, in.offset, [&](const dirent& e, uint64_t next) {
+    return reply.Add(e.d_name, e.d_ino, TypeBits(e.d_type), next) ? Emit::kAdded : Emit::kFull;
+  });
+  if (!status) return reply.Error(status.error());
   reply.Ok();
 }
 
 void PassthroughFs::ReadDirPlus(const Context&, const req::ReadDirPlus& in, ReplyDirPlus reply) {
-  std::shared_ptr<OpenDirectory> d;
-  {
-    std::lock_guard lock(handles_mutex_);
-    auto it = dirs_.find(in.fh.value);
-    if (it != dirs_.end()) d = it->second;
-  }
+  auto d = GetOpenDirectory(in.fh);
   if (!d) return reply.Error(EBADF);
-  {
-    std::lock_guard lock(d->mutex);
-    uint64_t offset = in.offset;
-    for (;;) {
-      dirent* e = NextEntry(d->dir, d->offset, offset);
-      if (e == nullptr) {
-        if (errno != 0) return reply.Error(Errno::Last());
-        break;
-      }
-      uint64_t next = static_cast<uint64_t>(::telldir(d->dir));
-      std::string_view name = e->d_name;
-      bool added;
-      if (name == "." || name == "..") {
-        // The kernel takes no lookup for these: node id 0, attributes only.
-        Entry entry;
-        entry.attr.ino = e->d_ino;
-        entry.attr.mode = TypeBits(e->d_type);
-        added = reply.Add(name, entry, next);
-      } else {
-        auto entry = LookupChild(*d->inode, name);
-        if (!entry) {
-          // Vanished since readdir saw it: skip it, as a later getdents would.
-          d->offset = next;
-          offset = next;
-          continue;
-        }
-        added = reply.Add(name, *entry, next);
-        // Not sent, so the kernel never counts this lookup: give it back.
-        if (!added) inodes_->Forget(entry->node, 1);
-      }
-      if (!added) {
-        d->offset = UINT64_MAX;
-        break;
-      }
-      d->offset = next;
-      offset = next;
+  auto status = Walk(d->mutex, d->dir, d->offset, in.offset, [&](const dirent& e, uint64_t next) {
+    std::string_view name = e.d_name;
+    if (name == "." || name == "..") {
+      // The kernel takes no lookup for these: node id 0, attributes only.
+      Entry entry;
+      entry.attr.ino = e.d_ino;
+      entry.attr.mode = TypeBits(e.d_type);
+      return reply.Add(name, entry, next) ? Emit::kAdded : Emit::kFull;
     }
-  }
+    auto entry = LookupChild(*d->inode, name);
+    // Vanished since readdir saw it: skip it, as a later getdents would.
+    if (!entry) return Emit::kSkipped;
+    if (reply.Add(name, *entry, next)) return Emit::kAdded;
+    // Not sent, so the kernel never counts this lookup: give it back.
+    inodes_->Forget(entry->node, 1);
+    return Emit::kFull;
+  });
+  if (!status) return reply.Error(status.error());
   reply.Ok();
 }
 
@@ -155,12 +138,7 @@ void PassthroughFs::ReleaseDir(const Context&, const req::ReleaseDir& in, ReplyE
 }
 
 void PassthroughFs::FsyncDir(const Context&, const req::FsyncDir& in, ReplyEmpty reply) {
-  std::shared_ptr<OpenDirectory> d;
-  {
-    std::lock_guard lock(handles_mutex_);
-    auto it = dirs_.find(in.fh.value);
-    if (it != dirs_.end()) d = it->second;
-  }
+  auto d = GetOpenDirectory(in.fh);
   if (!d) return reply.Error(EBADF);
   int fd = ::dirfd(d->dir);
   if ((in.datasync ? ::fdatasync(fd) : ::fsync(fd)) != 0) return reply.Error(Errno::Last());

@@ -226,15 +226,8 @@ void PassthroughFs::SetAttr(const Context& ctx, const req::SetAttr& in, ReplyAtt
                           : ::truncate(path.c_str(), static_cast<off_t>(*in.size));
     if (rc != 0) return reply.Error(Errno::Last());
   }
-  if (in.atime.kind != req::TimeUpdate::Kind::kOmit ||
-      in.mtime.kind != req::TimeUpdate::Kind::kOmit) {
-    auto ts = [](const req::TimeUpdate& t) {
-      using K = req::TimeUpdate::Kind;
-      return t.kind == K::kNow ? timespec{0, UTIME_NOW}
-             : t.kind == K::kSet ? t.value
-                                 : timespec{0, UTIME_OMIT};
-    };
-    timespec times[2] = {ts(in.atime), ts(in.mtime)};
+  if (!in.atime.omitted() || !in.mtime.omitted()) {
+    timespec times[2] = {in.atime.ForUtimensat(), in.mtime.ForUtimensat()};
     int rc;
     if (open_fd >= 0) {
       rc = ::futimens(open_fd, times);
