@@ -73,7 +73,7 @@ fio_bw() {  # dir file rw bs jobs [extra...]
   local dir=$1 file=$2 rw=$3 bs=$4 jobs=$5; shift 5
   local line
   line=$(fio --name=bench --filename="$dir/$file" --rw="$rw" --bs="$bs" --size="$SIZE" \
-    --numjobs="$jobs" --group_reporting --ioengine=psync --runtime="$FIO_RUNTIME" \
+    --numjobs="$jobs" --group_reporting --ioengine=psync --runtime="$FIO_RUNTIME" --invalidate=0 \
     --output-format=terse --terse-version=3 "$@" | tail -1)
   case $rw in
     *write*) echo "$line" | awk -F';' '{printf "%.1f", $48/1024}' ;;

@@ -70,8 +70,12 @@ int PassthroughFs::DaemonOpenFlags(int flags) const {
   return flags;
 }
 
-OpenOptions PassthroughFs::FileOpenOptions() const {
+OpenOptions PassthroughFs::FileOpenOptions(int flags) const {
   OpenOptions o;
+  // A read-only open has nothing for FLUSH to do (no deferred write error
+  // to report, no attributes changed behind the kernel; locks are the
+  // kernel's own): spare close() the round trip.
+  o.noflush = (flags & O_ACCMODE) == O_RDONLY;
   o.direct_io = options_.direct_io || options_.cache == CacheMode::kNever;
   o.keep_cache = options_.cache == CacheMode::kAlways;
   o.parallel_direct_writes = o.direct_io;
@@ -152,7 +156,7 @@ void PassthroughFs::Open(const Context& ctx, const req::Open& in, ReplyOpen repl
   if (!fd) return reply.Error(fd.error());
   if (in.kill_suidgid) KillSuidgid(fd->get());
   auto backing = AttachOpen(*inode, in.flags, ctx.uid());
-  OpenOptions options = FileOpenOptions();
+  OpenOptions options = FileOpenOptions(in.flags);
   if (!backing && passthrough_active_ && !inode->passthrough_refused) {
     // Daemon-served next to passthrough opens of the same inode: the kernel
     // accepts that only for direct-I/O opens.
@@ -173,7 +177,7 @@ void PassthroughFs::ReplyCreated(const Context& ctx, UniqueFd fd, int flags, Rep
   auto inode = inodes_->Lookup(std::move(path_fd), st);
   Entry entry = MakeEntry(inode, st);
   auto backing = AttachOpen(*inode, flags, ctx.uid());
-  OpenOptions options = FileOpenOptions();
+  OpenOptions options = FileOpenOptions(flags);
   if (!backing && passthrough_active_ && !inode->passthrough_refused) options.direct_io = true;
   (backing ? counters_.passthrough_opens : counters_.daemon_opens)++;
   bool writable = backing && (flags & O_ACCMODE) != O_RDONLY;

@@ -139,7 +139,7 @@ class PassthroughFs : public fusekit::Operations {
   void InvalidateAttributes(const OpenFile& file);
   std::shared_ptr<OpenFile> GetOpenFile(fusekit::FileHandle fh) const;
   std::shared_ptr<OpenDirectory> GetOpenDirectory(fusekit::FileHandle fh) const;
-  fusekit::OpenOptions FileOpenOptions() const;
+  fusekit::OpenOptions FileOpenOptions(int flags) const;
   // The flags the daemon opens a file with for an open(2) with `flags`.
   int DaemonOpenFlags(int flags) const;
 
