@@ -62,35 +62,4 @@ awk -F, -v targets="${TARGETS[*]}" '
   }' "$CSV" | column -t -s $'\t'
 echo "CSV: $CSV"
 
-# The chart: one group of bars per figure, one bar per mounted target.
-if command -v gnuplot >/dev/null; then
-  cols=()
-  i=0
-  for t in "${TARGETS[@]}"; do
-    [ "$t" = native ] && continue
-    cols+=("$t")
-  done
-  plot=""
-  base=$((2 + 3 * ${#TARGETS[@]}))
-  for idx in "${!cols[@]}"; do
-    col=$((base + idx + 1))
-    plot+="'$CSV' using $col:xtic(1) title '${cols[$idx]}',"
-  done
-  gnuplot <<GP
-set datafile separator ','
-set terminal pngcairo size 1200,500 noenhanced
-set output '$PNG'
-set style data histograms
-set style histogram clustered gap 1
-set style fill solid 0.8 border -1
-set key top left
-set yrange [0:*]
-set ylabel 'speed relative to native (1.0 = native)'
-set xtics rotate by -35
-set grid ytics
-set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2
-set title 'passthroughfs vs native, $(uname -r)'
-plot ${plot%,}
-GP
-  echo "chart: $PNG"
-fi
+bench/chart.sh "$CSV" "$PNG" "${TARGETS[*]}"

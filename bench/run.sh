@@ -23,14 +23,14 @@ done
 
 SOURCE=$WORK/source
 mkdir -p "$SOURCE" "$RESULTS"
-RAW=$(mktemp)
+RAW=$RESULTS/raw.csv
+: > "$RAW"
 declare -A DIR_OF
 DIR_OF[native]=$SOURCE
 MOUNTED=()
 
 cleanup() {
   for m in "${MOUNTED[@]}"; do umount -l "$m" 2>/dev/null || true; done
-  rm -f "$RAW"
 }
 trap cleanup EXIT
 
