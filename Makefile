@@ -46,6 +46,7 @@ stress: build
 # BENCH_REPEATS, BENCH_DIR tune it (see bench/run.sh).
 bench: build
 	@./bench/run.sh
+	@./bench/memory.sh
 	@build/release/bench/proto_bench --benchmark_min_time=0.2
 
 clean:
