@@ -30,6 +30,12 @@ class ReplySink {
   // payload the reply body (empty for errors).
   virtual void Send(RequestId unique, Opcode opcode, int error,
                     std::span<const iovec> payload) = 0;
+  // Sends a successful reply whose body is up to `size` bytes of `fd` from
+  // `offset` (fewer at its end). Returns the errno of a failed read, 0 once
+  // sent. This default reads into memory and calls Send; the /dev/fuse
+  // transport splices instead, so large replies are never copied through
+  // the daemon.
+  virtual int SendFile(RequestId unique, Opcode opcode, int fd, uint64_t offset, size_t size);
 };
 
 class [[nodiscard]] ReplyBase {
@@ -53,6 +59,9 @@ class [[nodiscard]] ReplyBase {
  protected:
   void SendPayload(std::span<const iovec> payload);
   void SendStruct(const void* data, size_t size);
+  // Marks the reply sent and hands over the sink, for replies that talk to
+  // the sink themselves.
+  std::shared_ptr<ReplySink> TakeSink() { return std::move(sink_); }
 
  private:
   void DropUnsent();
@@ -116,6 +125,10 @@ class ReplyData : public ReplyBase {
   void Ok(std::string_view data);
   // Scatter-gather: the pieces are sent as one reply.
   void Ok(std::span<const iovec> pieces);
+  // Up to `size` bytes of `fd` (borrowed) from `offset`: spliced into the
+  // reply without a copy through the daemon where the transport can.
+  // Answers the read's errno if reading `fd` fails.
+  void FromFile(int fd, uint64_t offset, size_t size);
 };
 
 // WRITE.

@@ -1,6 +1,9 @@
 #include "fusekit/reply.h"
 
+#include <unistd.h>
+
 #include <cerrno>
+#include <vector>
 
 #include "fusekit/abi/fuse_abi.h"
 #include "fusekit/log.h"
@@ -103,6 +106,25 @@ void ReplyCreate::Passthrough(const Entry& entry, FileHandle fh, BackingId backi
 void ReplyData::Ok(std::span<const std::byte> data) { SendStruct(data.data(), data.size()); }
 void ReplyData::Ok(std::string_view data) { SendStruct(data.data(), data.size()); }
 void ReplyData::Ok(std::span<const iovec> pieces) { SendPayload(pieces); }
+
+int ReplySink::SendFile(RequestId unique, Opcode opcode, int fd, uint64_t offset, size_t size) {
+  std::vector<std::byte> buffer(size);
+  ssize_t n = ::pread(fd, buffer.data(), size, static_cast<off_t>(offset));
+  if (n < 0) return errno;
+  iovec iov{buffer.data(), static_cast<size_t>(n)};
+  Send(unique, opcode, 0, {&iov, 1});
+  return 0;
+}
+
+void ReplyData::FromFile(int fd, uint64_t offset, size_t size) {
+  if (sent()) {
+    LogError("{} (unique {}) answered twice", OpcodeName(opcode()), unique().value);
+    return;
+  }
+  std::shared_ptr<ReplySink> sink = TakeSink();
+  int error = sink->SendFile(unique(), opcode(), fd, offset, size);
+  if (error != 0) sink->Send(unique(), opcode(), error, {});
+}
 
 void ReplyWrite::Ok(uint32_t written) {
   abi::fuse_write_out out{written, 0};

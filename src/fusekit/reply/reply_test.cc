@@ -1,8 +1,11 @@
 // Reply wire bytes and the answer-exactly-once rules, against a recording
 // sink. Expected bytes are built from the ABI structs field by field.
 #include "fusekit/reply.h"
+#include "fusekit/unique_fd.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include <cstring>
@@ -532,6 +535,32 @@ TEST_F(ReplyTest, DroppedOnAnotherThreadAnswersEioOnce) {
   ReplyEmpty r(Base(Opcode::FSYNC, 30));
   std::thread([reply = std::move(r)] {}).join();
   EXPECT_EQ(Only().error, EIO);
+}
+
+}  // namespace
+}  // namespace fusekit
+
+namespace fusekit {
+namespace {
+
+// ReplyData::FromFile through a sink that has no splice: the default reads
+// the file and sends its bytes, fewer at the end of the file.
+TEST(ReplyFromFile, DefaultSinkSendsTheFileBytes) {
+  char path[] = "/tmp/fusekit-fromfile-XXXXXX";
+  UniqueFd fd(::mkstemp(path));
+  ASSERT_TRUE(fd);
+  ::unlink(path);
+  ASSERT_EQ(::write(fd.get(), "0123456789", 10), 10);
+  auto sink = std::make_shared<testutil::RecordingSink>();
+  ReplyData(ReplyBase(sink, RequestId(2), Opcode::READ)).FromFile(fd.get(), 6, 100);
+  ReplyData(ReplyBase(sink, RequestId(4), Opcode::READ)).FromFile(-1, 0, 10);
+  auto replies = sink->replies();
+  ASSERT_EQ(replies.size(), 2u);
+  EXPECT_EQ(replies[0].error, 0);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(replies[0].payload.data()),
+                        replies[0].payload.size()),
+            "6789");
+  EXPECT_EQ(replies[1].error, EBADF);
 }
 
 }  // namespace

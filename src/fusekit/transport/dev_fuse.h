@@ -28,6 +28,10 @@ class DevFuseChannel : public ReplySink {
   // EINTR/ENOENT/EAGAIN when the caller should simply read again.
   Result<size_t> Receive(std::span<std::byte> buffer);
   void Send(RequestId unique, Opcode opcode, int error, std::span<const iovec> payload) override;
+  // Large replies go file -> pipe -> /dev/fuse with splice(2): the data is
+  // never copied into the daemon. Small ones, and any that would not fit
+  // the thread's pipe, take the copying path.
+  int SendFile(RequestId unique, Opcode opcode, int fd, uint64_t offset, size_t size) override;
 
   int fd() const { return fd_->get(); }
 
