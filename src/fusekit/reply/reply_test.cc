@@ -1,12 +1,11 @@
 // Reply wire bytes and the answer-exactly-once rules, against a recording
 // sink. Expected bytes are built from the ABI structs field by field.
 #include "fusekit/reply.h"
-#include "fusekit/unique_fd.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
-#include <unistd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <string_view>
@@ -14,6 +13,7 @@
 
 #include "fusekit/abi/fuse_abi.h"
 #include "fusekit/testing/wire.h"
+#include "fusekit/unique_fd.h"
 
 namespace fusekit {
 namespace {
