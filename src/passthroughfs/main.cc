@@ -1,6 +1,7 @@
 // passthroughfs: mirrors SOURCE at MOUNTPOINT; see README.md.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -50,6 +51,22 @@ int DaemonizeAndWait(int& report_fd) {
   return -1;
 }
 
+// Every inode the kernel remembers holds an O_PATH fd in the daemon (until
+// FORGET), and every open file one more: with the usual soft limit of 1024
+// a mount would fail lookups and opens with EMFILE after ~1000 remembered
+// names. Raise the soft RLIMIT_NOFILE to the hard limit, as libfuse's
+// passthrough_hp does. (Nothing here uses select(), so fds past 1024 are
+// fine.) Failing to raise it is not fatal: the mount works, just smaller.
+void RaiseFdLimit() {
+  struct rlimit limit;
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    std::fprintf(stderr, "passthroughfs: warning: cannot raise RLIMIT_NOFILE: %s\n",
+                 std::strerror(errno));
+  }
+}
+
 void DetachStdio() {
   int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null < 0) return;
@@ -85,6 +102,8 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&stop_signals, s);
   ::sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  RaiseFdLimit();
 
   fusekit::UniqueFd source(::open(cl.source.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!source) {
