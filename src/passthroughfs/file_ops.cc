@@ -224,10 +224,8 @@ void PassthroughFs::TmpFile(const Context& ctx, const req::TmpFile& in, ReplyCre
 void PassthroughFs::Read(const Context&, const req::Read& in, ReplyData reply) {
   auto file = GetOpenFile(in.fh);
   if (!file) return reply.Error(EBADF);
-  std::vector<std::byte> buffer(in.size);
-  ssize_t n = ::pread(file->fd.get(), buffer.data(), buffer.size(), static_cast<off_t>(in.offset));
-  if (n < 0) return reply.Error(Errno::Last());
-  reply.Ok(std::span<const std::byte>(buffer.data(), static_cast<size_t>(n)));
+  // Spliced from the source file into the reply where the transport can.
+  reply.FromFile(file->fd.get(), in.offset, in.size);
 }
 
 void PassthroughFs::Write(const Context&, const req::Write& in, ReplyWrite reply) {

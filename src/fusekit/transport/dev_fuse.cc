@@ -75,7 +75,7 @@ struct SplicePipe {
 
   SplicePipe() {
     int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) return;
+    if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return;
     read_end.reset(fds[0]);
     write_end.reset(fds[1]);
     // Try for a whole maximal read plus its header; the default cap for
@@ -114,7 +114,11 @@ int DevFuseChannel::SendFile(RequestId unique, Opcode opcode, int fd, uint64_t o
   uint64_t end = static_cast<uint64_t>(std::max<off_t>(st.st_size, 0));
   size_t n = offset >= end ? 0 : static_cast<size_t>(std::min<uint64_t>(size, end - offset));
   const size_t total = sizeof(abi::fuse_out_header) + n;
-  if (!S_ISREG(st.st_mode) || !pipe.write_end || total > pipe.capacity)
+  // A pipe holds capacity/page buffers, not bytes: the header takes one,
+  // and the data one per page it touches.
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  const size_t buffers = 1 + (offset % page + n + page - 1) / page;
+  if (!S_ISREG(st.st_mode) || !pipe.write_end || buffers > pipe.capacity / page)
     return ReplySink::SendFile(unique, opcode, fd, offset, size);
 
   abi::fuse_out_header out{static_cast<uint32_t>(total), 0, unique.value};
@@ -125,7 +129,10 @@ int DevFuseChannel::SendFile(RequestId unique, Opcode opcode, int fd, uint64_t o
   loff_t from = static_cast<loff_t>(offset);
   size_t moved = 0;
   while (moved < n) {
-    ssize_t r = ::splice(fd, &from, pipe.write_end.get(), nullptr, n - moved, SPLICE_F_MOVE);
+    // Never block on the pipe: a full one means the count above was wrong,
+    // and waiting would hang this worker for good.
+    ssize_t r = ::splice(fd, &from, pipe.write_end.get(), nullptr, n - moved,
+                         SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (r <= 0) break;
     moved += static_cast<size_t>(r);
   }
