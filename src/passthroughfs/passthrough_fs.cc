@@ -8,6 +8,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstring>
 #include <thread>
 
@@ -51,6 +52,24 @@ Result<struct stat> StatFd(int fd) {
   struct stat st;
   if (::fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) return FailLast();
   return st;
+}
+
+// The path the kernel reports for `fd` (/proc/self/fd/N), "" on error.
+// Reads a magic link only: opens nothing.
+std::string FdPath(int fd) {
+  char buf[PATH_MAX];
+  ssize_t n = ::readlink(ProcPath(fd).c_str(), buf, sizeof(buf));
+  if (n <= 0 || static_cast<size_t>(n) >= sizeof(buf)) return {};
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+// Whether `path` is `root` or below it (only below it with `strict`).
+bool PathWithin(const std::string& path, const std::string& root, bool strict) {
+  if (path.empty() || root.empty() || path[0] != '/') return false;
+  if (root == "/") return !strict || path != "/";
+  if (path == root) return !strict;
+  return path.size() > root.size() && path.compare(0, root.size(), root) == 0 &&
+         path[root.size()] == '/';
 }
 
 }  // namespace
@@ -165,6 +184,19 @@ Result<Entry> PassthroughFs::LookupChild(const Inode& parent, std::string_view n
   if (name == "." || (name == ".." && parent.id == kRootNode)) {
     // ".." of the root stays at the root: never above SOURCE.
     fd.reset(::openat(parent.fd.get(), ".", O_PATH | O_CLOEXEC));
+  } else if (name == "..") {
+    // The kernel asks for ".." only to reconnect a directory's file handle
+    // (export support), walking up until it meets a known dentry. For a
+    // directory moved out of SOURCE on the host while the kernel held it,
+    // that walk went above SOURCE up to "/", reading every directory on
+    // the way (hostile_tests DotDotOfADirectoryMovedOutOfSource). Answer
+    // only while the directory is still below SOURCE, by the paths the
+    // kernel reports for the fds (before the step, so nothing outside is
+    // opened, and after it, against a concurrent move).
+    const std::string root_path = FdPath(inodes_->Get(kRootNode)->fd.get());
+    if (!PathWithin(FdPath(parent.fd.get()), root_path, /*strict=*/true)) return Fail(ENOENT);
+    fd.reset(::openat(parent.fd.get(), "..", O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    if (fd && !PathWithin(FdPath(fd.get()), root_path, /*strict=*/false)) return Fail(ENOENT);
   } else {
     if (name != ".." && !IsPlainName(name)) return Fail(name.size() > 255 ? ENAMETOOLONG : ENOENT);
     std::string n(name);
