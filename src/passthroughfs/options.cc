@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "fusekit/log.h"
+#include "fusekit/mountinfo.h"
 
 namespace passthroughfs {
 
@@ -37,32 +38,8 @@ bool ParseUnsigned(const std::string& text, unsigned& out) {
   return !text.empty() && ec == std::errc() && p == text.data() + text.size();
 }
 
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string UnescapeMountinfo(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size()) {
-      out += static_cast<char>(std::strtol(s.substr(i + 1, 3).c_str(), nullptr, 8));
-      i += 3;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 // `canonical` is an absolute, symlink-free path.
-bool IsMountPoint(const std::string& canonical) {
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string id, parent, dev, root, point;
-    fields >> id >> parent >> dev >> root >> point;
-    if (UnescapeMountinfo(point) == canonical) return true;
-  }
-  return false;
-}
+bool IsMountPoint(const std::string& canonical) { return fusekit::FindMount(canonical).has_value(); }
 
 bool IsInside(const std::string& path, const std::string& dir) {
   if (dir == "/") return path != "/";

@@ -29,6 +29,8 @@
 
 #include <gtest/gtest.h>
 
+#include "fusekit/mountinfo.h"
+
 #include "mount_fixture.h"
 
 namespace {
@@ -173,28 +175,8 @@ CommandResult RunCommand(std::vector<std::string> argv, const std::string& mount
   return result;
 }
 
-// One line of /proc/self/mountinfo.
-struct MountInfo {
-  std::string mount_options;  // per-mount: ro/rw, nosuid, ...
-  std::string fstype;
-  std::string source;
-  std::string super_options;  // the filesystem's: user_id=, allow_other, ...
-};
-std::optional<MountInfo> FindMountInfo(const std::string& point) {
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  std::optional<MountInfo> found;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string id, parent, dev, root, mount_point, field;
-    MountInfo info;
-    fields >> id >> parent >> dev >> root >> mount_point >> info.mount_options;
-    while (fields >> field && field != "-") {
-    }
-    fields >> info.fstype >> info.source >> info.super_options;
-    if (mount_point == point) found = info;  // the topmost
-  }
-  return found;
+std::optional<fusekit::MountInfoEntry> FindMountInfo(const std::string& point) {
+  return fusekit::FindMount(point);
 }
 
 bool HasOption(const std::string& list, const std::string& option) {

@@ -26,6 +26,8 @@
 
 #include <gtest/gtest.h>
 
+#include "fusekit/mountinfo.h"
+
 extern char** environ;
 
 namespace fusekit::testing {
@@ -41,63 +43,9 @@ constexpr milliseconds kDetachTimeout = seconds(5);
 // aborted.
 constexpr milliseconds kStopTimeout = seconds(10);
 
-struct MountEntry {
-  std::string point;
-  std::string fstype;
-  unsigned minor = 0;  // for FUSE: the connection's number under fusectl
-};
+using MountEntry = MountInfoEntry;
 
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string Unescape(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size()) {
-      out += static_cast<char>(std::strtol(s.substr(i + 1, 3).c_str(), nullptr, 8));
-      i += 3;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-// The whole of a (/proc) file; empty if it cannot be read. Not ifstream:
-// its fd would lack O_CLOEXEC.
-std::string ReadWholeFile(const char* path) {
-  std::string out;
-  UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
-  if (!fd) return out;
-  char buf[8192];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return out;
-    out.append(buf, static_cast<size_t>(n));
-  }
-}
-
-// Mounts in mountinfo order (oldest first).
-std::vector<MountEntry> ReadMountinfo() {
-  std::vector<MountEntry> mounts;
-  std::istringstream in(ReadWholeFile("/proc/self/mountinfo"));
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string id, parent, dev, root, point, field;
-    fields >> id >> parent >> dev >> root >> point;
-    // Optional fields run up to the "-" separator; the fs type follows.
-    while (fields >> field && field != "-") {
-    }
-    MountEntry entry;
-    fields >> entry.fstype;
-    entry.point = Unescape(point);
-    if (auto colon = dev.find(':'); colon != std::string::npos) {
-      entry.minor = static_cast<unsigned>(std::strtoul(dev.c_str() + colon + 1, nullptr, 10));
-    }
-    mounts.push_back(std::move(entry));
-  }
-  return mounts;
-}
+std::vector<MountEntry> ReadMountinfo() { return ReadMountInfo(); }
 
 // The path as mountinfo shows it. Only the parent is resolved: resolving
 // the mount point itself would stat the mount, which fails on a dead

@@ -21,6 +21,7 @@
 #include <sstream>
 
 #include "fusekit/log.h"
+#include "fusekit/mountinfo.h"
 
 extern char** environ;
 
@@ -63,20 +64,6 @@ Result<bool> DirectoryIsEmpty(const std::string& path) {
   }
   ::closedir(dir);
   return empty;
-}
-
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string UnescapeMountinfo(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size()) {
-      out += static_cast<char>(std::stoi(s.substr(i + 1, 3), nullptr, 8));
-      i += 3;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
 }
 
 // Runs fusermount3 with `args`; with `commfd`, passes it as _FUSE_COMMFD.
@@ -169,23 +156,6 @@ Status MountWithSyscall(const std::string& mountpoint, const MountOptions& o, in
   if (::mount(o.fsname.c_str(), mountpoint.c_str(), type.c_str(), flags, data.str().c_str()) != 0)
     return FailLast();
   return Ok();
-}
-
-// The minor device number of the newest mount at `path` in mountinfo, which
-// is the connection's number under /sys/fs/fuse/connections.
-unsigned ConnectionIdOf(const std::string& path) {
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  unsigned id = 0;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string mount_id, parent_id, dev, root, point;
-    fields >> mount_id >> parent_id >> dev >> root >> point;
-    if (UnescapeMountinfo(point) != path) continue;
-    auto colon = dev.find(':');
-    if (colon != std::string::npos) id = static_cast<unsigned>(std::stoul(dev.substr(colon + 1)));
-  }
-  return id;
 }
 
 }  // namespace
@@ -309,7 +279,7 @@ Result<Mount> Mount::Create(const std::string& mountpoint, const MountOptions& o
   }
   state->mounted = true;
   // Not stat(): the mount answers nothing until the session has done INIT.
-  state->connection_id = ConnectionIdOf(canonical);
+  if (auto m = FindMount(canonical)) state->connection_id = m->minor;
   return Mount(std::move(state));
 }
 

@@ -1,0 +1,29 @@
+// /proc/self/mountinfo, parsed once for everyone who needs to know what is
+// mounted where (the mount's connection id, "is this already a mount
+// point", test teardown). Reading it never touches the mounts themselves,
+// so it cannot hang on a dead FUSE server.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fusekit {
+
+struct MountInfoEntry {
+  unsigned major = 0;
+  unsigned minor = 0;  // for FUSE: the connection's number under fusectl
+  std::string point;   // unescaped
+  std::string mount_options;  // per mount: rw, nosuid, ...
+  std::string fstype;
+  std::string source;         // unescaped
+  std::string super_options;  // the filesystem's own: user_id=, allow_other, ...
+};
+
+// Every mount of this process's namespace, oldest first.
+std::vector<MountInfoEntry> ReadMountInfo();
+
+// The topmost mount exactly at `canonical_path` (absolute, symlink-free).
+std::optional<MountInfoEntry> FindMount(const std::string& canonical_path);
+
+}  // namespace fusekit
