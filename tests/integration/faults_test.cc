@@ -738,6 +738,12 @@ TEST(DaemonOutOfFds, RaisesItsSoftLimitToTheHardLimit) {
 class DaemonOutOfFdsModes : public testing::TestWithParam<Mode> {};
 
 TEST_P(DaemonOutOfFdsModes, ClientsGetEmfileAndTheDaemonKeepsServing) {
+#if defined(__SANITIZE_ADDRESS__)
+  // Our sanitizer build adds UBSan, whose vptr check probes memory through
+  // a pipe(2): in a daemon with no fd left the probe fails and UBSan reports
+  // a false "invalid vptr" and aborts. The release build runs this test.
+  GTEST_SKIP() << "UBSan cannot check a process that has no free fd";
+#endif
   // threads=2 keeps the daemon's own fds (/dev/fuse clones, source) few.
   std::vector<std::string> extra = {"-o", "threads=2"};
   if (GetParam() == Mode::kNever) extra.insert(extra.end(), {"-o", "passthrough=never"});
