@@ -198,7 +198,7 @@ Result<Entry> PassthroughFs::LookupChild(const Inode& parent, std::string_view n
     fd.reset(::openat(parent.fd.get(), "..", O_PATH | O_NOFOLLOW | O_CLOEXEC));
     if (fd && !PathWithin(FdPath(fd.get()), root_path, /*strict=*/false)) return Fail(ENOENT);
   } else {
-    if (name != ".." && !IsPlainName(name)) return Fail(name.size() > 255 ? ENAMETOOLONG : ENOENT);
+    if (!IsPlainName(name)) return Fail(name.size() > 255 ? ENAMETOOLONG : ENOENT);
     std::string n(name);
     fd.reset(::openat(parent.fd.get(), n.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
   }

@@ -175,10 +175,6 @@ CommandResult RunCommand(std::vector<std::string> argv, const std::string& mount
   return result;
 }
 
-std::optional<fusekit::MountInfoEntry> FindMountInfo(const std::string& point) {
-  return fusekit::FindMount(point);
-}
-
 bool HasOption(const std::string& list, const std::string& option) {
   std::istringstream items(list);
   std::string item;
@@ -384,7 +380,7 @@ TEST_F(CliTest, DaemonWithRelativePathsUnmountsOnSigterm) {
   ASSERT_EQ(ExitCode(start->WaitExit(kTimeout)), 0) << start->Output();
   EXPECT_EQ(ReadFile(mnt_ + "/hello"), kContent);
   // The fsname is the absolute source.
-  auto info = FindMountInfo(mnt_);
+  auto info = fusekit::FindMount(mnt_);
   ASSERT_TRUE(info);
   EXPECT_EQ(info->source, source_);
   EXPECT_EQ(info->fstype, "fuse.passthroughfs");
@@ -481,7 +477,7 @@ TEST_F(CliTest, ReadOnlyRefusesWrites) {
   EXPECT_EQ(errno, EROFS);
   EXPECT_EQ(::unlink((mnt_ + "/hello").c_str()), -1);
   EXPECT_EQ(errno, EROFS);
-  auto info = FindMountInfo(mnt_);
+  auto info = fusekit::FindMount(mnt_);
   ASSERT_TRUE(info);
   EXPECT_TRUE(HasOption(info->mount_options, "ro")) << info->mount_options;
   StopCleanly(*server);
@@ -491,7 +487,7 @@ TEST_F(CliTest, AllowOtherTurnsDefaultPermissionsOn) {
   {
     auto server = StartForeground({"-o", "allow_other"});
     ASSERT_TRUE(server);
-    auto info = FindMountInfo(mnt_);
+    auto info = fusekit::FindMount(mnt_);
     ASSERT_TRUE(info);
     EXPECT_TRUE(HasOption(info->super_options, "allow_other")) << info->super_options;
     EXPECT_TRUE(HasOption(info->super_options, "default_permissions")) << info->super_options;
@@ -500,7 +496,7 @@ TEST_F(CliTest, AllowOtherTurnsDefaultPermissionsOn) {
   {
     auto server = StartForeground({"-o", "allow_other,no_default_permissions"});
     ASSERT_TRUE(server);
-    auto info = FindMountInfo(mnt_);
+    auto info = fusekit::FindMount(mnt_);
     ASSERT_TRUE(info);
     EXPECT_TRUE(HasOption(info->super_options, "allow_other")) << info->super_options;
     EXPECT_FALSE(HasOption(info->super_options, "default_permissions")) << info->super_options;
@@ -511,7 +507,7 @@ TEST_F(CliTest, AllowOtherTurnsDefaultPermissionsOn) {
 TEST_F(CliTest, FsnameShowsInMountTable) {
   auto server = StartForeground({"-o", "fsname=mydata"});
   ASSERT_TRUE(server);
-  auto info = FindMountInfo(mnt_);
+  auto info = fusekit::FindMount(mnt_);
   ASSERT_TRUE(info);
   EXPECT_EQ(info->source, "mydata");
   EXPECT_EQ(info->fstype, "fuse.passthroughfs");
@@ -581,7 +577,7 @@ class CliMountCommandTest : public CliTest {
   void ExpectServesThenUmount(const CommandResult& mounted) {
     ASSERT_EQ(mounted.code, 0) << mounted.output;
     EXPECT_EQ(ReadFile(mnt_ + "/hello"), kContent);
-    auto info = FindMountInfo(mnt_);
+    auto info = fusekit::FindMount(mnt_);
     ASSERT_TRUE(info);
     EXPECT_EQ(info->fstype, "fuse.passthroughfs");
     EXPECT_EQ(info->source, source_);

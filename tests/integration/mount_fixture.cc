@@ -43,10 +43,6 @@ constexpr milliseconds kDetachTimeout = seconds(5);
 // aborted.
 constexpr milliseconds kStopTimeout = seconds(10);
 
-using MountEntry = MountInfoEntry;
-
-std::vector<MountEntry> ReadMountinfo() { return ReadMountInfo(); }
-
 // The path as mountinfo shows it. Only the parent is resolved: resolving
 // the mount point itself would stat the mount, which fails on a dead
 // server and blocks on a hung one.
@@ -62,7 +58,7 @@ std::string Canonical(std::string path) {
   return out + path.substr(slash + 1);
 }
 
-bool IsFuse(const MountEntry& m) {
+bool IsFuse(const MountInfoEntry& m) {
   return m.fstype == "fuse" || m.fstype == "fuseblk" || m.fstype.rfind("fuse.", 0) == 0 ||
          m.fstype.rfind("fuseblk.", 0) == 0;
 }
@@ -72,8 +68,8 @@ bool IsFuse(const MountEntry& m) {
 // hung FUSE mount; it runs on a helper thread and, if it does not finish
 // in time, the connection is aborted so that it can.
 void DetachMount(const std::string& path) {
-  std::optional<MountEntry> top;
-  for (auto& m : ReadMountinfo()) {
+  std::optional<MountInfoEntry> top;
+  for (auto& m : ReadMountInfo()) {
     if (m.point == path) top = m;
   }
   if (!top) return;
@@ -129,7 +125,7 @@ TempDir::~TempDir() {
   // Deepest mounts first: a mount below another cannot be reached once its
   // parent is detached.
   std::vector<std::string> below;
-  for (auto& m : ReadMountinfo()) {
+  for (auto& m : ReadMountInfo()) {
     if (m.point == path_ || m.point.rfind(path_ + "/", 0) == 0) below.push_back(m.point);
   }
   std::sort(below.begin(), below.end(),
@@ -153,7 +149,7 @@ std::string TempDir::Sub(const std::string& name) const {
 
 bool IsMounted(const std::string& path) {
   std::string canonical = Canonical(path);
-  for (auto& m : ReadMountinfo()) {
+  for (auto& m : ReadMountInfo()) {
     if (m.point == canonical) return true;
   }
   return false;

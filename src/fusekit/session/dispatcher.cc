@@ -157,15 +157,18 @@ Status Dispatcher::HandleInit(std::span<const std::byte> bytes, ReplySink& sink,
   info.max_stack_depth = out.max_stack_depth;
   info.time_gran = out.time_gran;
   info.device = shared_.device;
-  // Null (and so ENOTCONN) when the shared state is not owned by a session,
-  // as in tests that drive the dispatcher alone.
-  info.notifier = Notifier(shared_.weak_from_this().lock());
   shared_.decode.setxattr_ext = granted & abi::FUSE_SETXATTR_EXT;
 
   iovec iov{&out, sizeof(out)};
   sink.Send(unique, Opcode::INIT, 0, {&iov, 1});
   shared_.initialized = true;
-  ops_.Init(info);
+  // The notifier goes only to the filesystem's copy: kept in shared_ it
+  // would hold shared_ itself, a cycle that never frees the device fd. It
+  // is null (ENOTCONN) when the shared state is not owned by a session, as
+  // in tests that drive the dispatcher alone.
+  ConnectionInfo for_ops = info;
+  for_ops.notifier = Notifier(shared_.weak_from_this().lock());
+  ops_.Init(for_ops);
   shared_.ready = true;
   return Ok();
 }

@@ -56,10 +56,6 @@ struct Session::Impl {
         unmount(mount.Unmounter()) {
     shared->device = mount.device();
   }
-  // shared->connection holds a Notifier, which holds `shared`: a cycle that
-  // would keep the shared state, and with it the device fd, alive forever.
-  // Break it here; Notifier copies the filesystem kept stay valid.
-  ~Impl() { shared->connection.notifier = Notifier(); }
 
   Status Run();
   void Stop();
