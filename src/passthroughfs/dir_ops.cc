@@ -105,16 +105,24 @@ void PassthroughFs::ReadDirPlus(const Context&, const req::ReadDirPlus& in, Repl
   if (!d) return reply.Error(EBADF);
   auto status = Walk(d->mutex, d->dir, d->offset, in.offset, [&](const dirent& e, uint64_t next) {
     std::string_view name = e.d_name;
-    if (name == "." || name == "..") {
-      // The kernel takes no lookup for these: node id 0, attributes only.
+    // Node id 0 (attributes only) makes the kernel list the entry without
+    // taking a lookup, as a plain READDIR would.
+    auto unlooked = [&] {
       Entry entry;
       entry.attr.ino = e.d_ino;
       entry.attr.mode = TypeBits(e.d_type);
       return reply.Add(name, entry, next) ? Emit::kAdded : Emit::kFull;
-    }
+    };
+    if (name == "." || name == "..") return unlooked();
     auto entry = LookupChild(*d->inode, name);
-    // Vanished since readdir saw it: skip it, as a later getdents would.
-    if (!entry) return Emit::kSkipped;
+    if (!entry) {
+      // Vanished since readdir saw it: skip it, as a later getdents would.
+      if (entry.error() == Errno(ENOENT)) return Emit::kSkipped;
+      // Not to be looked up now (the daemon out of fds, say): still listed,
+      // since the kernel resumes after the last entry sent and would never
+      // ask for a skipped one again.
+      return unlooked();
+    }
     if (reply.Add(name, *entry, next)) return Emit::kAdded;
     // Not sent, so the kernel never counts this lookup: give it back.
     inodes_->Forget(entry->node, 1);

@@ -70,11 +70,28 @@ int PassthroughFs::DaemonOpenFlags(int flags) const {
   return flags;
 }
 
+bool PassthroughFs::PageCacheStillValid(Inode& inode, int fd) {
+  // Without FOPEN_KEEP_CACHE every open drops the inode's cached pages, so
+  // a file read twice through the daemon is read from SOURCE twice. Keep
+  // them when SOURCE shows the file unchanged since the kernel cached them
+  // (AUTO_INVAL_DATA covers changes seen while it stays open).
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return false;
+  auto now = ContentStamp::Of(st);
+  std::lock_guard lock(inode.open_mutex);
+  bool unchanged = inode.page_cache_stamp == now;
+  inode.page_cache_stamp = now;
+  return unchanged;
+}
+
 OpenOptions PassthroughFs::FileOpenOptions(int flags) const {
   OpenOptions o;
   // A read-only open has nothing for FLUSH to do (no deferred write error
   // to report, no attributes changed behind the kernel; locks are the
-  // kernel's own): spare close() the round trip.
+  // kernel's own): spare close() the round trip. Nor has a passthrough
+  // open on a local source (see flush_reports_errors_), whose writes went
+  // to the backing file; Release invalidates the attributes mmap writes
+  // changed.
   o.noflush = (flags & O_ACCMODE) == O_RDONLY;
   o.direct_io = options_.direct_io || options_.cache == CacheMode::kNever;
   o.keep_cache = options_.cache == CacheMode::kAlways;
@@ -162,6 +179,9 @@ void PassthroughFs::Open(const Context& ctx, const req::Open& in, ReplyOpen repl
     // accepts that only for direct-I/O opens.
     options.direct_io = true;
   }
+  if (!backing && !options.direct_io && options_.cache == CacheMode::kAuto)
+    options.keep_cache = PageCacheStillValid(*inode, fd->get());
+  if (backing && !flush_reports_errors_) options.noflush = true;
   (backing ? counters_.passthrough_opens : counters_.daemon_opens)++;
   bool writable = backing && (in.flags & O_ACCMODE) != O_RDONLY;
   FileHandle fh = AddOpenFile(inode, std::move(*fd), writable);
@@ -179,6 +199,7 @@ void PassthroughFs::ReplyCreated(const Context& ctx, UniqueFd fd, int flags, Rep
   auto backing = AttachOpen(*inode, flags, ctx.uid());
   OpenOptions options = FileOpenOptions(flags);
   if (!backing && passthrough_active_ && !inode->passthrough_refused) options.direct_io = true;
+  if (backing && !flush_reports_errors_) options.noflush = true;
   (backing ? counters_.passthrough_opens : counters_.daemon_opens)++;
   bool writable = backing && (flags & O_ACCMODE) != O_RDONLY;
   FileHandle fh = AddOpenFile(inode, std::move(fd), writable);
@@ -276,6 +297,9 @@ void PassthroughFs::Release(const Context&, const req::Release& in, ReplyEmpty r
     file = std::move(it->second);
     files_.erase(it);
   }
+  // Without FLUSH (noflush), attributes that mmap writes through the
+  // backing file changed are invalidated here, when the file is let go.
+  if (!flush_reports_errors_) InvalidateAttributes(*file);
   DetachOpen(*file->inode);
   file.reset();  // closes the fd
   reply.Ok();

@@ -47,6 +47,18 @@ std::shared_ptr<Inode> InodeTable::Lookup(UniqueFd fd, const struct stat& st) {
   return inode;
 }
 
+std::shared_ptr<Inode> InodeTable::LookupKnown(const struct stat& st) {
+  std::lock_guard lock(mutex_);
+  auto it = by_dev_ino_.find(DevIno{st.st_dev, st.st_ino});
+  if (it == by_dev_ino_.end()) return nullptr;
+  auto& inode = by_id_.at(it->second);
+  // The table's O_PATH fd pins its inode, so (st_dev, st_ino) cannot have
+  // been reused behind it; a type mismatch is Lookup's case to sort out.
+  if (inode->type != (st.st_mode & S_IFMT)) return nullptr;
+  inode->nlookup++;
+  return inode;
+}
+
 void InodeTable::Forget(NodeId id, uint64_t nlookup) {
   std::shared_ptr<Inode> dropped;  // its fd is closed after the lock is released
   std::lock_guard lock(mutex_);

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 
 #include "fusekit/backing_file.h"
@@ -19,6 +20,20 @@
 #include "fusekit/unique_fd.h"
 
 namespace passthroughfs {
+
+// A version of a file's contents as the source filesystem shows it: every
+// change of the data moves mtime (and ctime, which no caller can set).
+struct ContentStamp {
+  int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
+  int64_t size = 0;
+  static ContentStamp Of(const struct stat& st) {
+    return {st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec,
+            st.st_ctim.tv_sec * 1'000'000'000LL + st.st_ctim.tv_nsec,
+            static_cast<int64_t>(st.st_size)};
+  }
+  bool operator==(const ContentStamp&) const = default;
+};
 
 // Thread-safety: `id`, `dev`, `ino`, `fd` and `mode` type bits are
 // immutable after creation. The open state is guarded by `open_mutex`.
@@ -35,6 +50,9 @@ struct Inode {
   unsigned open_count = 0;
   fusekit::BackingFile backing;
   bool passthrough_refused = false;  // logged once; this inode is served by the daemon
+  // The file as it was when a daemon-served open last let the kernel cache
+  // its pages: an open that finds it unchanged keeps those pages.
+  std::optional<ContentStamp> page_cache_stamp;
 
   // Guarded by the table's mutex.
   uint64_t nlookup = 0;
@@ -55,6 +73,11 @@ class InodeTable {
   // with its lookup count raised by one. `fd` is dropped when the inode
   // already exists.
   std::shared_ptr<Inode> Lookup(fusekit::UniqueFd fd, const struct stat& st);
+
+  // The inode already in the table for `st`, with its lookup count raised
+  // by one; null when there is none. Spares the caller opening an O_PATH fd
+  // for an inode the table already holds one for.
+  std::shared_ptr<Inode> LookupKnown(const struct stat& st);
 
   // Drops `nlookup` lookups; the inode leaves the table at zero.
   void Forget(fusekit::NodeId id, uint64_t nlookup);

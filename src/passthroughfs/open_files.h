@@ -14,7 +14,8 @@ struct PassthroughFs::OpenFile {
   std::shared_ptr<Inode> inode;  // keeps the inode (and its backing file) alive
   fusekit::UniqueFd fd;
   // Written through the backing file: the kernel does not see mmap writes
-  // change mtime, so FLUSH and FSYNC invalidate its cached attributes.
+  // change mtime, so FSYNC and FLUSH (RELEASE where opens skip FLUSH)
+  // invalidate its cached attributes.
   bool passthrough_writable = false;
 };
 

@@ -48,6 +48,24 @@ bool IsStacked(int fd) {
          st.f_type == FUSE_SUPER_MAGIC;
 }
 
+// Local filesystems whose close() never reports a deferred write error:
+// over them FLUSH of a passthrough open has nothing to tell the caller.
+bool CloseNeverFails(int fd) {
+  struct statfs st;
+  if (::fstatfs(fd, &st) != 0) return false;
+  switch (static_cast<unsigned long>(st.f_type)) {
+    case EXT4_SUPER_MAGIC:
+    case XFS_SUPER_MAGIC:
+    case BTRFS_SUPER_MAGIC:
+    case F2FS_SUPER_MAGIC:
+    case TMPFS_MAGIC:
+    case RAMFS_MAGIC:
+      return true;
+    default:
+      return false;
+  }
+}
+
 Result<struct stat> StatFd(int fd) {
   struct stat st;
   if (::fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) return FailLast();
@@ -82,18 +100,21 @@ Result<std::unique_ptr<PassthroughFs>> PassthroughFs::Create(UniqueFd source,
   if (!st) return Fail(st.error());
   if (!S_ISDIR(st->st_mode)) return Fail(ENOTDIR);
   bool stacked = IsStacked(root.get());
+  bool flush_reports_errors = !CloseNeverFails(root.get());
   // The kernel already applied the caller's umask to every mode it sends;
   // the daemon's own must not mask it a second time.
   ::umask(0);
   auto inodes = std::make_unique<InodeTable>(std::move(root), *st);
-  return std::unique_ptr<PassthroughFs>(new PassthroughFs(std::move(inodes), options, stacked));
+  return std::unique_ptr<PassthroughFs>(
+      new PassthroughFs(std::move(inodes), options, stacked, flush_reports_errors));
 }
 
 PassthroughFs::PassthroughFs(std::unique_ptr<InodeTable> inodes, const FsOptions& options,
-                             bool stacked_source)
+                             bool stacked_source, bool flush_reports_errors)
     : inodes_(std::move(inodes)),
       options_(options),
       stacked_source_(stacked_source),
+      flush_reports_errors_(flush_reports_errors),
       entry_timeout_(Seconds(options.entry_timeout.value_or(DefaultTimeout(options.cache)))),
       attr_timeout_(Seconds(options.attr_timeout.value_or(DefaultTimeout(options.cache)))),
       negative_timeout_(Seconds(options.negative_timeout.value_or(0))) {}
@@ -200,6 +221,11 @@ Result<Entry> PassthroughFs::LookupChild(const Inode& parent, std::string_view n
   } else {
     if (!IsPlainName(name)) return Fail(name.size() > 255 ? ENAMETOOLONG : ENOENT);
     std::string n(name);
+    // An inode the table already holds (a listing after stats, a second
+    // name of a hard link) needs no new O_PATH fd: one fstatat answers.
+    struct stat st;
+    if (::fstatat(parent.fd.get(), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return FailLast();
+    if (auto known = inodes_->LookupKnown(st)) return MakeEntry(known, st);
     fd.reset(::openat(parent.fd.get(), n.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
   }
   if (!fd) return FailLast();

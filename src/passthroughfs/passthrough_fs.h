@@ -119,7 +119,8 @@ class PassthroughFs : public fusekit::Operations {
   struct OpenFile;
   struct OpenDirectory;
 
-  PassthroughFs(std::unique_ptr<InodeTable> inodes, const FsOptions& options, bool stacked_source);
+  PassthroughFs(std::unique_ptr<InodeTable> inodes, const FsOptions& options, bool stacked_source,
+                bool flush_reports_errors);
 
   // Looks `name` up below `parent` without following a final symlink and
   // answers with a counted entry.
@@ -140,6 +141,9 @@ class PassthroughFs : public fusekit::Operations {
   std::shared_ptr<OpenFile> GetOpenFile(fusekit::FileHandle fh) const;
   std::shared_ptr<OpenDirectory> GetOpenDirectory(fusekit::FileHandle fh) const;
   fusekit::OpenOptions FileOpenOptions(int flags) const;
+  // Whether the kernel may keep the pages it cached of `inode`, open as
+  // `fd` by the daemon (cache=auto).
+  bool PageCacheStillValid(Inode& inode, int fd);
   // The flags the daemon opens a file with for an open(2) with `flags`.
   int DaemonOpenFlags(int flags) const;
 
@@ -150,6 +154,9 @@ class PassthroughFs : public fusekit::Operations {
   std::unique_ptr<InodeTable> inodes_;
   const FsOptions options_;
   const bool stacked_source_;
+  // SOURCE's filesystem may report write errors at close() (NFS and the
+  // like): passthrough opens then keep FLUSH, which asks it.
+  const bool flush_reports_errors_;
   const fusekit::Timeout entry_timeout_;
   const fusekit::Timeout attr_timeout_;
   const fusekit::Timeout negative_timeout_;

@@ -14,3 +14,9 @@ gtest_discover_tests(fs_behaviour_tests
 add_executable(fs_semantics_tests integration/fs_semantics_test.cc)
 target_link_libraries(fs_semantics_tests PRIVATE passthroughfs_core fusekit_test_fixture GTest::gtest_main)
 gtest_discover_tests(fs_semantics_tests PROPERTIES LABELS integration TIMEOUT 120 RUN_SERIAL TRUE)
+
+# Round trips passthroughfs spares (page cache kept, FLUSH skipped, lookups
+# without a new fd) and the correctness each must keep.
+add_executable(fs_round_trip_tests integration/fs_round_trip_test.cc)
+target_link_libraries(fs_round_trip_tests PRIVATE passthroughfs_core fusekit_test_fixture GTest::gtest_main)
+gtest_discover_tests(fs_round_trip_tests PROPERTIES LABELS integration TIMEOUT 120)

@@ -1,0 +1,152 @@
+// Round trips passthroughfs spares the kernel, each checked together with
+// the correctness it must not cost: daemon-served files keep their page
+// cache only while SOURCE shows them unchanged; passthrough opens on a
+// local source skip FLUSH, and attributes changed by mmap writes are still
+// invalidated (at RELEASE); readdirplus lists every entry even when the
+// daemon cannot look some up.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "fusekit/session.h"
+#include "mount_fixture.h"
+#include "passthrough_fs.h"
+
+namespace passthroughfs {
+namespace {
+
+using fusekit::Opcode;
+using fusekit::UniqueFd;
+using fusekit::testing::InProcessMount;
+using fusekit::testing::TempDir;
+using fusekit::testing::WaitUntil;
+using std::chrono::seconds;
+
+class RoundTrips : public testing::Test {
+ protected:
+  void Mount(FsOptions options) {
+    source_ = tmp_.Sub("source");
+    auto fs = PassthroughFs::Create(
+        UniqueFd(::open(source_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)), options);
+    ASSERT_TRUE(fs) << fs.error().message();
+    fs_ = std::move(*fs);
+    mount_ = InProcessMount::Start(*fs_, fs_->SessionConfig());
+    ASSERT_NE(mount_, nullptr);
+  }
+  void TearDown() override {
+    if (mount_) {
+      EXPECT_TRUE(mount_->Stop());
+    }
+  }
+
+  uint64_t count(Opcode op) const { return mount_->session().stats().count(op); }
+  std::string M(const std::string& name) const { return mount_->path() + "/" + name; }
+  std::string S(const std::string& name) const { return source_ + "/" + name; }
+
+  static std::string ReadAll(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  static void WriteAll(const std::string& path, const std::string& data) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
+  }
+
+  TempDir tmp_;
+  std::string source_;
+  std::unique_ptr<PassthroughFs> fs_;
+  std::unique_ptr<InProcessMount> mount_;
+};
+
+TEST_F(RoundTrips, DaemonServedFileKeepsItsPageCacheWhileUnchangedInSource) {
+  FsOptions options;
+  options.passthrough = PassthroughMode::kNever;
+  ASSERT_NO_FATAL_FAILURE(Mount(options));
+  WriteAll(S("f"), std::string(64 * 1024, 'a'));
+
+  EXPECT_EQ(ReadAll(M("f")), std::string(64 * 1024, 'a'));
+  uint64_t after_first = count(Opcode::READ);
+  EXPECT_GT(after_first, 0u) << "the first read comes from the daemon";
+  EXPECT_EQ(ReadAll(M("f")), std::string(64 * 1024, 'a'));
+  EXPECT_EQ(count(Opcode::READ), after_first) << "a second open reads the kept page cache";
+
+  // Changed behind the mount, same size: the next open must not serve the
+  // old pages.
+  ::usleep(10000);  // a new mtime even on a coarse clock (not a timing assertion)
+  WriteAll(S("f"), std::string(64 * 1024, 'b'));
+  EXPECT_EQ(ReadAll(M("f")), std::string(64 * 1024, 'b'));
+  EXPECT_GT(count(Opcode::READ), after_first);
+}
+
+TEST_F(RoundTrips, WritesThroughTheMountAreReadBackAfterReopen) {
+  FsOptions options;
+  options.passthrough = PassthroughMode::kNever;
+  ASSERT_NO_FATAL_FAILURE(Mount(options));
+  WriteAll(S("f"), "old contents");
+  EXPECT_EQ(ReadAll(M("f")), "old contents");
+  WriteAll(M("f"), "new");
+  EXPECT_EQ(ReadAll(M("f")), "new");
+  EXPECT_EQ(ReadAll(S("f")), "new");
+}
+
+TEST_F(RoundTrips, PassthroughOpensOnALocalSourceSkipFlushButNotAttributes) {
+  FsOptions options;
+  options.attr_timeout = 600;  // only an invalidation can refresh them
+  options.entry_timeout = 600;
+  ASSERT_NO_FATAL_FAILURE(Mount(options));
+  if (!fs_->passthrough_active()) GTEST_SKIP() << fs_->PassthroughStatus();
+  WriteAll(S("mapped"), std::string(8192, '\0'));
+
+  struct stat before;
+  {
+    UniqueFd fd(::open(M("mapped").c_str(), O_RDWR | O_CLOEXEC));
+    ASSERT_TRUE(fd);
+    void* map = ::mmap(nullptr, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+    ASSERT_NE(map, MAP_FAILED);
+    // mmap() itself invalidates the kernel's atime, so this stat refreshes
+    // every attribute; after it only passthroughfs can tell the kernel.
+    ASSERT_EQ(::stat(M("mapped").c_str(), &before), 0);
+    ::usleep(20000);  // let the clock move past `before` (not a timing assertion)
+    std::memcpy(map, "mmap", 4);
+    ASSERT_EQ(::msync(map, 8192, MS_SYNC), 0);
+    ::munmap(map, 8192);
+  }
+  EXPECT_EQ(count(Opcode::FLUSH), 0u) << "a passthrough open on ext4/tmpfs needs no FLUSH";
+  struct stat in_source;
+  ASSERT_EQ(::stat(S("mapped").c_str(), &in_source), 0);
+  ASSERT_NE(in_source.st_mtim.tv_nsec, before.st_mtim.tv_nsec) << "the mmap write moved mtime";
+  // RELEASE, which invalidates the attributes, is asynchronous to close().
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        struct stat through;
+        return ::stat(M("mapped").c_str(), &through) == 0 &&
+               through.st_mtim.tv_sec == in_source.st_mtim.tv_sec &&
+               through.st_mtim.tv_nsec == in_source.st_mtim.tv_nsec;
+      },
+      seconds(10)))
+      << "the mount shows SOURCE's mtime after the last close";
+  EXPECT_EQ(ReadAll(M("mapped")).substr(0, 4), "mmap");
+}
+
+TEST_F(RoundTrips, SecondNameOfAKnownInodeIsTheSameNode) {
+  ASSERT_NO_FATAL_FAILURE(Mount(FsOptions{}));
+  WriteAll(S("a"), "x");
+  ASSERT_EQ(::link(S("a").c_str(), S("b").c_str()), 0);
+  struct stat a, b;
+  ASSERT_EQ(::stat(M("a").c_str(), &a), 0);
+  size_t inodes = fs_->inode_count();
+  ASSERT_EQ(::stat(M("b").c_str(), &b), 0);
+  EXPECT_EQ(a.st_ino, b.st_ino);
+  EXPECT_EQ(a.st_nlink, 2u);
+  EXPECT_EQ(fs_->inode_count(), inodes) << "no second inode for a hard link";
+}
+
+}  // namespace
+}  // namespace passthroughfs
