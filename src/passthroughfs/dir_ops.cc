@@ -30,6 +30,13 @@ void PassthroughFs::OpenDir(const Context& ctx, const req::OpenDir&, ReplyOpen r
     fd.reset(::openat(inode->fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   }
   if (!fd) return reply.Error(Errno::Last());
+  // The kernel may cache the listing (FOPEN_CACHE_DIR) and keep it across
+  // opens while SOURCE shows the directory unchanged; it drops it itself
+  // when the directory changes through the mount or its mtime moves.
+  OpenOptions options;
+  options.cache_dir = options_.cache != CacheMode::kNever;
+  options.keep_cache = options_.cache == CacheMode::kAlways ||
+                       (options_.cache == CacheMode::kAuto && PageCacheStillValid(*inode, fd.get()));
   auto dir = std::make_shared<OpenDirectory>();
   dir->dir = ::fdopendir(fd.get());
   if (dir->dir == nullptr) return reply.Error(Errno::Last());
@@ -41,8 +48,6 @@ void PassthroughFs::OpenDir(const Context& ctx, const req::OpenDir&, ReplyOpen r
     fh = next_handle_++;
     dirs_.emplace(fh, std::move(dir));
   }
-  OpenOptions options;
-  options.cache_dir = options_.cache == CacheMode::kAlways;
   reply.Ok(FileHandle(fh), options);
 }
 

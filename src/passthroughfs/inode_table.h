@@ -50,8 +50,9 @@ struct Inode {
   unsigned open_count = 0;
   fusekit::BackingFile backing;
   bool passthrough_refused = false;  // logged once; this inode is served by the daemon
-  // The file as it was when a daemon-served open last let the kernel cache
-  // its pages: an open that finds it unchanged keeps those pages.
+  // The file (or directory) as it was when a daemon-served open last let
+  // the kernel cache its pages (or listing): an open that finds it
+  // unchanged keeps them.
   std::optional<ContentStamp> page_cache_stamp;
 
   // Guarded by the table's mutex.

@@ -141,8 +141,8 @@ class PassthroughFs : public fusekit::Operations {
   std::shared_ptr<OpenFile> GetOpenFile(fusekit::FileHandle fh) const;
   std::shared_ptr<OpenDirectory> GetOpenDirectory(fusekit::FileHandle fh) const;
   fusekit::OpenOptions FileOpenOptions(int flags) const;
-  // Whether the kernel may keep the pages it cached of `inode`, open as
-  // `fd` by the daemon (cache=auto).
+  // Whether the kernel may keep what it cached of `inode` (a file's pages
+  // or a directory's listing), open as `fd` by the daemon (cache=auto).
   bool PageCacheStillValid(Inode& inode, int fd);
   // The flags the daemon opens a file with for an open(2) with `flags`.
   int DaemonOpenFlags(int flags) const;

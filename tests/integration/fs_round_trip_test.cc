@@ -2,8 +2,10 @@
 // the correctness it must not cost: daemon-served files keep their page
 // cache only while SOURCE shows them unchanged; passthrough opens on a
 // local source skip FLUSH, and attributes changed by mmap writes are still
-// invalidated (at RELEASE); readdirplus lists every entry even when the
-// daemon cannot look some up.
+// invalidated (at RELEASE); directory listings are cached by the kernel
+// while SOURCE shows the directory unchanged; a hard link's second name is
+// the same node without a second O_PATH fd.
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -12,6 +14,7 @@
 #include <cstring>
 #include <fstream>
 #include <optional>
+#include <set>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -133,6 +136,52 @@ TEST_F(RoundTrips, PassthroughOpensOnALocalSourceSkipFlushButNotAttributes) {
       seconds(10)))
       << "the mount shows SOURCE's mtime after the last close";
   EXPECT_EQ(ReadAll(M("mapped")).substr(0, 4), "mmap");
+}
+
+TEST_F(RoundTrips, DirectoryListingIsCachedWhileUnchangedInSource) {
+  ASSERT_NO_FATAL_FAILURE(Mount(FsOptions{}));
+  for (int i = 0; i < 50; ++i) WriteAll(S("f" + std::to_string(i)), "x");
+  auto listed = [&] {
+    std::set<std::string> names;
+    DIR* dir = ::opendir(mount_->path().c_str());
+    if (dir == nullptr) return names;
+    while (dirent* e = ::readdir(dir)) names.insert(e->d_name);
+    ::closedir(dir);
+    return names;
+  };
+  auto readdirs = [&] { return count(Opcode::READDIR) + count(Opcode::READDIRPLUS); };
+  EXPECT_EQ(listed().size(), 52u);
+  uint64_t after_first = readdirs();
+  EXPECT_GT(after_first, 0u);
+  EXPECT_EQ(listed().size(), 52u);
+  EXPECT_EQ(readdirs(), after_first) << "the second listing comes from the kernel's cache";
+
+  // Behind the mount: the next opendir sees the directory changed.
+  WriteAll(S("new"), "y");
+  auto names = listed();
+  EXPECT_EQ(names.size(), 53u);
+  EXPECT_TRUE(names.count("new"));
+  // Through the mount: the kernel drops its cache itself.
+  ASSERT_EQ(::unlink(M("f0").c_str()), 0);
+  names = listed();
+  EXPECT_EQ(names.size(), 52u);
+  EXPECT_FALSE(names.count("f0"));
+}
+
+TEST_F(RoundTrips, NoDirectoryCacheWithCacheNever) {
+  FsOptions options;
+  options.cache = CacheMode::kNever;
+  ASSERT_NO_FATAL_FAILURE(Mount(options));
+  WriteAll(S("a"), "x");
+  for (int round = 0; round < 2; ++round) {
+    uint64_t before = count(Opcode::READDIR) + count(Opcode::READDIRPLUS);
+    DIR* dir = ::opendir(mount_->path().c_str());
+    ASSERT_NE(dir, nullptr);
+    while (::readdir(dir) != nullptr) {
+    }
+    ::closedir(dir);
+    EXPECT_GT(count(Opcode::READDIR) + count(Opcode::READDIRPLUS), before) << "round " << round;
+  }
 }
 
 TEST_F(RoundTrips, SecondNameOfAKnownInodeIsTheSameNode) {
