@@ -2,11 +2,16 @@
 // that no interpreter or fork cost lands in the figures.
 //
 //   metabench create|stat|list|read|delete DIR [dirs=100] [files_per_dir=100]
+//   metabench statfs DIR [calls=20000]
 //
-// Prints the elapsed seconds of the phase on stdout.
+// Prints the elapsed seconds of the phase on stdout; for statfs, the
+// microseconds per call: STATFS is never cached by the kernel, so through a
+// FUSE mount each call is one request round trip to the daemon, the floor
+// under every metadata figure.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -31,7 +36,8 @@ std::string FileName(const std::string& root, int d, int f) {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: metabench create|stat|list|read|delete DIR [dirs] [files]\n");
+    std::fprintf(stderr, "usage: metabench create|stat|list|read|delete DIR [dirs] [files]\n"
+                 "       metabench statfs DIR [calls]\n");
     return 2;
   }
   std::string phase = argv[1];
@@ -85,6 +91,14 @@ int main(int argc, char** argv) {
         if (::unlink(FileName(root, d, f).c_str()) != 0) return Fail("unlink");
       if (::rmdir(DirName(root, d).c_str()) != 0) return Fail("rmdir");
     }
+  } else if (phase == "statfs") {
+    int calls = argc > 3 ? std::atoi(argv[3]) : 20000;
+    struct statfs st;
+    for (int i = 0; i < calls; ++i)
+      if (::statfs(root.c_str(), &st) != 0) return Fail("statfs " + root);
+    std::chrono::duration<double, std::micro> elapsed = std::chrono::steady_clock::now() - start;
+    std::printf("%.3f\n", elapsed.count() / calls);
+    return 0;
   } else {
     std::fprintf(stderr, "metabench: unknown phase %s\n", phase.c_str());
     return 2;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Turns bench/run.sh's raw rows (figure,target,value,unit) into the table,
 # CSV and chart. Ratios are speeds relative to native: 1.00 is native, 0.50
-# takes twice as long (for seconds, native/target; for MiB/s, target/native).
+# takes twice as long (for times, s or us, native/target; for MiB/s,
+# target/native).
 set -euo pipefail
 RAW=$1
 OUT=$2
@@ -39,7 +40,7 @@ awk -F, '
           if (T[i] == "native") continue;
           nat = med[fig, "native"]; val = med[fig, T[i]];
           if (val == "" || nat == "" || nat == 0 || val == 0) { printf ","; continue }
-          r = (unit[fig] == "s") ? nat / val : val / nat;
+          r = (unit[fig] == "s" || unit[fig] == "us") ? nat / val : val / nat;
           printf ",%.3f", r;
         }
         printf "\n";
