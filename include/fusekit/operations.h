@@ -51,6 +51,11 @@ struct ConnectionInfo {
   Notifier notifier;
   bool has(uint64_t abi_flag) const { return (flags & abi_flag) != 0; }
   bool passthrough() const;
+  // FUSE-over-io_uring was agreed (Config::io_uring and the kernel's
+  // enable_uring): requests will come over per-CPU rings once the session
+  // has registered them, right after Init. Should registration fail, the
+  // kernel goes on with /dev/fuse (the session logs it).
+  bool io_uring() const;
 };
 
 class Operations {

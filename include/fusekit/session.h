@@ -2,7 +2,10 @@
 //
 // Run() answers INIT before any worker starts, then runs `threads` workers,
 // each reading from its own cloned /dev/fuse fd and handling what it reads
-// (no hand-off queue). It returns when the mount goes away, after DESTROY,
+// (no hand-off queue). With Config::io_uring, when the kernel grants
+// FUSE-over-io_uring, it runs one thread per CPU instead, each pinned to its
+// CPU and serving that CPU's io_uring queue, and a single /dev/fuse worker
+// for what still comes through the device (FORGET, INTERRUPT). It returns when the mount goes away, after DESTROY,
 // or after Stop() (called from any thread or, with handle_signals, on
 // SIGINT/SIGTERM/SIGHUP, which also unmount).
 #pragma once
@@ -37,20 +40,37 @@ struct Config {
   uint32_t time_gran = 1;
   uint32_t max_stack_depth = 1;  // with cap::kPassthrough: 1, or 2 over a stacked fs
   bool handle_signals = false;   // SIGINT/SIGTERM/SIGHUP unmount and end Run()
+  // FUSE-over-io_uring: each request is served by a daemon thread pinned to
+  // the CPU of the caller, without a cross-CPU wakeup. Needs root to have
+  // set /sys/module/fuse/parameters/enable_uring to Y before the mount;
+  // otherwise (or when io_uring cannot be set up) the session says why in
+  // one log line and serves over /dev/fuse. A queue's requests are served
+  // one at a time by its thread: an operation that blocks delays the other
+  // callers on that CPU, unless it replies asynchronously.
+  bool io_uring = false;
+  unsigned io_uring_depth = 2;  // entries per queue (requests in flight per CPU)
 };
 
-// Requests seen per opcode since the session started.
+// Requests seen per opcode since the session started: all of them, and
+// those that came over io_uring.
 class Stats {
  public:
   uint64_t count(Opcode op) const {
     return counts_[static_cast<uint32_t>(op)].load(std::memory_order_relaxed);
   }
+  uint64_t io_uring_count(Opcode op) const {
+    return uring_counts_[static_cast<uint32_t>(op)].load(std::memory_order_relaxed);
+  }
   void Add(uint32_t opcode) {
     if (opcode <= kMaxOpcode) counts_[opcode].fetch_add(1, std::memory_order_relaxed);
+  }
+  void AddIoUring(uint32_t opcode) {
+    if (opcode <= kMaxOpcode) uring_counts_[opcode].fetch_add(1, std::memory_order_relaxed);
   }
 
  private:
   std::array<std::atomic<uint64_t>, kMaxOpcode + 1> counts_{};
+  std::array<std::atomic<uint64_t>, kMaxOpcode + 1> uring_counts_{};
 };
 
 // Thread-safety: Stop, notifier, stats, connection and device may be called

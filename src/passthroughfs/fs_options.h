@@ -35,6 +35,7 @@ struct FsOptions {
   std::optional<uint32_t> max_stack_depth;  // default: 2 over a stacked fs, else 1
   unsigned threads = 0;                     // 0: one per core, at least 2
   bool clone_fd = true;
+  bool io_uring = false;  // FUSE-over-io_uring, when the kernel's enable_uring allows it
   bool single_threaded = false;             // -s
   bool default_permissions = false;
   bool no_default_permissions = false;  // keep it off even with allow_other

@@ -62,6 +62,7 @@ TEST(OptionsTest, Defaults) {
   EXPECT_FALSE(cl.fs.writeback);
   EXPECT_TRUE(cl.fs.splice);
   EXPECT_TRUE(cl.fs.clone_fd);
+  EXPECT_FALSE(cl.fs.io_uring);
   EXPECT_FALSE(cl.fs.single_threaded);
   EXPECT_EQ(cl.fs.threads, 0u);
   EXPECT_FALSE(cl.fs.entry_timeout);
@@ -113,6 +114,7 @@ TEST(OptionsTest, Flags) {
   EXPECT_TRUE(WithO("clone_fd").fs.clone_fd);
   EXPECT_FALSE(WithO("noclone_fd").fs.clone_fd);
   EXPECT_TRUE(WithO("noclone_fd,clone_fd").fs.clone_fd);
+  EXPECT_TRUE(WithO("io_uring").fs.io_uring);
 }
 
 TEST(OptionsTest, Threads) {
@@ -217,7 +219,7 @@ TEST(OptionsTest, BadValuesExitTwo) {
         "attr_timeout=1e20", "negative_timeout= 1", "attr_timeout=0x10", "threads=0",
         "threads=-1", "threads=257", "threads=2x", "threads=", "threads", "max_stack_depth=0",
         "max_stack_depth=3", "max_stack_depth=", "direct_io=1", "writeback=yes", "nosplice=0",
-        "clone_fd=1", "fsname=", "ro=1", "allow_other=yes", "max_read=0", "max_read=x"}) {
+        "clone_fd=1", "io_uring=1", "fsname=", "ro=1", "allow_other=yes", "max_read=0", "max_read=x"}) {
     auto [code, err] = ParseFails({"src", "mnt", "-o", o});
     EXPECT_EQ(code, 2) << o;
     // One line, naming the option.

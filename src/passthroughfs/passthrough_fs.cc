@@ -139,6 +139,7 @@ Config PassthroughFs::SessionConfig() const {
   unsigned cores = std::max(2u, std::thread::hardware_concurrency());
   config.threads = options_.single_threaded ? 1 : options_.threads ? options_.threads : cores;
   config.clone_fd = options_.clone_fd;
+  config.io_uring = options_.io_uring;
   return config;
 }
 

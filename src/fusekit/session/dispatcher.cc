@@ -90,6 +90,7 @@ bool Context::interrupted() const {
 }
 
 bool ConnectionInfo::passthrough() const { return has(abi::FUSE_PASSTHROUGH); }
+bool ConnectionInfo::io_uring() const { return has(abi::FUSE_OVER_IO_URING); }
 
 Status Dispatcher::HandleInit(std::span<const std::byte> bytes, ReplySink& sink,
                               const Config& config) {

@@ -7,8 +7,11 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <sched.h>
+
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -18,6 +21,7 @@
 #include "fusekit/session/dispatcher.h"
 #include "fusekit/session/shared.h"
 #include "fusekit/transport/dev_fuse.h"
+#include "fusekit/transport/uring.h"
 
 namespace fusekit {
 namespace {
@@ -60,7 +64,11 @@ struct Session::Impl {
   Status Run();
   void Stop();
   void Worker(std::shared_ptr<transport::DevFuseChannel> channel);
-  Status ReceiveInit(transport::DevFuseChannel& channel);
+  void ServeDevice(transport::DevFuseChannel& channel, const std::shared_ptr<ReplySink>& sink);
+  void RingWorker(std::shared_ptr<transport::UringQueue> queue);
+  Status CreateQueues();
+  std::shared_ptr<transport::DevFuseChannel> NewChannel(unsigned worker);
+  Status ReceiveInit(transport::DevFuseChannel& channel, const Config& init_config);
   void WorkerDone();
   void Wake();
 
@@ -75,10 +83,13 @@ struct Session::Impl {
   // Wakes Run's thread: written by the last worker to exit and by Stop.
   UniqueFd wake_event{::eventfd(0, EFD_CLOEXEC)};
   std::vector<std::thread> threads;  // touched by Run's thread only
+  // One per CPU with Config::io_uring; touched by Run's thread only.
+  std::vector<std::shared_ptr<transport::UringQueue>> queues;
   std::atomic<unsigned> running{0};
 };
 
-Status Session::Impl::ReceiveInit(transport::DevFuseChannel& channel) {
+Status Session::Impl::ReceiveInit(transport::DevFuseChannel& channel,
+                                  const Config& init_config) {
   std::vector<std::byte> buffer(BufferSize(config));
   for (;;) {
     auto n = channel.Receive(buffer);
@@ -91,22 +102,86 @@ Status Session::Impl::ReceiveInit(transport::DevFuseChannel& channel) {
       LogError("reading INIT from /dev/fuse failed: {}", n.error().message());
       return n.error() == Errno(ENODEV) ? Fail(ENODEV) : Fail(n.error());
     }
-    auto status = dispatcher.HandleInit({buffer.data(), *n}, channel, config);
+    auto status = dispatcher.HandleInit({buffer.data(), *n}, channel, init_config);
     if (status || status.error() != Errno(EAGAIN)) return status;
   }
 }
 
 void Session::Impl::Worker(std::shared_ptr<transport::DevFuseChannel> channel) {
+  ServeDevice(*channel, channel);
+  WorkerDone();
+}
+
+void Session::Impl::ServeDevice(transport::DevFuseChannel& channel,
+                                const std::shared_ptr<ReplySink>& sink) {
   std::vector<std::byte> buffer(BufferSize(config));
   while (!stopping.load(std::memory_order_relaxed)) {
-    auto n = channel->Receive(buffer);
+    auto n = channel.Receive(buffer);
     if (!n) {
       int e = n.error().value();
       if (e == EINTR || e == EAGAIN || e == ENOENT) continue;
       if (e != ENODEV) LogError("reading from /dev/fuse failed: {}", n.error().message());
       break;  // ENODEV: unmounted
     }
-    dispatcher.Handle({buffer.data(), *n}, channel);
+    dispatcher.Handle({buffer.data(), *n}, sink);
+  }
+}
+
+std::shared_ptr<transport::DevFuseChannel> Session::Impl::NewChannel(unsigned worker) {
+  if (config.clone_fd) {
+    auto clone = transport::CloneDevice(shared->device->get());
+    if (clone) {
+      return std::make_shared<transport::DevFuseChannel>(
+          std::make_shared<const UniqueFd>(std::move(*clone)));
+    }
+    LogWarn("FUSE_DEV_IOC_CLONE failed ({}); worker {} shares the mount's fd",
+            clone.error().message(), worker);
+  }
+  return std::make_shared<transport::DevFuseChannel>(shared->device);
+}
+
+// Made before INIT is answered, so that io_uring is asked for only when it
+// can be served: once granted, the kernel holds every new request until
+// each CPU's queue has registered an entry.
+Status Session::Impl::CreateQueues() {
+  unsigned cpus = transport::PossibleCpus();
+  for (unsigned qid = 0; qid < cpus; ++qid) {
+    auto queue = transport::UringQueue::Create(shared->device, qid, std::max(1u, config.io_uring_depth),
+                                               BufferSize(config));
+    if (!queue) {
+      queues.clear();
+      return Fail(queue.error());
+    }
+    queues.push_back(std::move(*queue));
+  }
+  return Ok();
+}
+
+void Session::Impl::RingWorker(std::shared_ptr<transport::UringQueue> queue) {
+  unsigned qid = queue->qid();
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  CPU_SET(qid, &cpus);
+  if (int e = pthread_setaffinity_np(pthread_self(), sizeof(cpus), &cpus); e != 0) {
+    LogWarn("io_uring queue {}: cannot pin its thread to CPU {} ({}); it runs unpinned", qid,
+            qid, std::strerror(e));
+  }
+  auto status = queue->Serve(
+      [this](std::span<const std::byte> bytes, const std::shared_ptr<ReplySink>& sink) {
+        abi::fuse_in_header in;
+        std::memcpy(&in, bytes.data(), sizeof(in));
+        stats.AddIoUring(in.opcode);
+        dispatcher.Handle(bytes, sink);
+      },
+      stopping);
+  if (!status && !stopping) {
+    // The kernel then went back to /dev/fuse (fs/fuse/dev_uring.c clears
+    // fc->io_uring on a failed REGISTER): serve it with this thread.
+    LogWarn("io_uring queue {}: the kernel refused its entries ({}); serving over /dev/fuse", qid,
+            status.error().message());
+    queue.reset();
+    auto channel = NewChannel(qid + 1);
+    ServeDevice(*channel, channel);
   }
   WorkerDone();
 }
@@ -133,29 +208,41 @@ Status Session::Impl::Run() {
   }
   InstallWakeHandler();
 
+  // Never ask for io_uring without queues to serve it: the kernel would
+  // hold every request until they register.
+  Config init_config = config;
+  init_config.want &= ~cap::kOverIoUring;
+  if (config.io_uring) {
+    if (auto created = CreateQueues(); created) {
+      init_config.want |= cap::kOverIoUring;
+    } else {
+      LogWarn("io_uring transport off: cannot create io_uring queues ({}); serving over /dev/fuse",
+              created.error().message());
+    }
+  }
+
   auto main_channel = std::make_shared<transport::DevFuseChannel>(shared->device);
-  auto status = ReceiveInit(*main_channel);
+  auto status = ReceiveInit(*main_channel, init_config);
   if (!status) {
+    queues.clear();
     if (config.handle_signals) pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
     return status;
   }
+  if (!queues.empty() && !shared->connection.io_uring()) {
+    LogWarn("io_uring transport off: the kernel does not offer it "
+            "(/sys/module/fuse/parameters/enable_uring is not Y); serving over /dev/fuse");
+    queues.clear();
+  }
 
-  unsigned n = std::max(1u, config.threads);
-  running = n;
+  // Over io_uring, /dev/fuse carries only FORGET, BATCH_FORGET and
+  // INTERRUPT: one worker is enough.
+  unsigned n = queues.empty() ? std::max(1u, config.threads) : 1;
+  running = n + static_cast<unsigned>(queues.size());
   for (unsigned i = 0; i < n; ++i) {
-    auto channel = main_channel;
-    if (i > 0 && config.clone_fd) {
-      auto clone = transport::CloneDevice(shared->device->get());
-      if (clone) {
-        channel = std::make_shared<transport::DevFuseChannel>(
-            std::make_shared<const UniqueFd>(std::move(*clone)));
-      } else {
-        LogWarn("FUSE_DEV_IOC_CLONE failed ({}); worker {} shares the mount's fd",
-                clone.error().message(), i);
-      }
-    }
+    auto channel = i == 0 ? main_channel : NewChannel(i);
     threads.emplace_back([this, channel] { Worker(channel); });
   }
+  for (auto& queue : queues) threads.emplace_back([this, queue] { RingWorker(queue); });
 
   pollfd fds[2] = {{wake_event.get(), POLLIN, 0}, {signal_fd.get(), POLLIN, 0}};
   while (running.load() > 0) {
@@ -175,10 +262,12 @@ Status Session::Impl::Run() {
     }
     if (stopping) {
       for (auto& t : threads) pthread_kill(t.native_handle(), WakeSignal());
+      for (auto& q : queues) q->Wake();
     }
   }
   for (auto& t : threads) t.join();
   threads.clear();
+  queues.clear();
   if (!dispatcher.destroyed()) ops.Destroy();
   if (config.handle_signals) pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   return Ok();
