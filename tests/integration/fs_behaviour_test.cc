@@ -15,6 +15,11 @@
 //                   SOURCE behind the mount are seen at once (SourceChanges)
 //   Writeback       passthrough=never with writeback cache: only the
 //                   WritebackCache cases (Native beside it)
+//   IoUring         Passthrough served over FUSE-over-io_uring
+//   IoUringNever    PassthroughNever over io_uring: READ/WRITE data in the
+//                   ring buffers
+// The IoUring modes need the kernel's enable_uring switch on: ctest's
+// enable_uring fixture turns it on (tests/integration/passthroughfs.cmake).
 //
 // Nothing here depends on speed: the only waits are for asynchronous
 // RELEASEs, bounded by generous timeouts.
@@ -37,6 +42,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -73,7 +79,24 @@ constexpr off_t kGiB = 1024 * kMiB;
 // WritebackCache cases: with it the kernel keeps mtime, ctime and st_blocks
 // itself until it writes back, so the attribute comparisons of the main
 // suite do not apply.
-enum class Mode { kNative, kPassthrough, kNever, kDirectIo, kCacheNever, kWriteback };
+enum class Mode {
+  kNative,
+  kPassthrough,
+  kNever,
+  kDirectIo,
+  kCacheNever,
+  kWriteback,
+  kIoUring,
+  kIoUringNever
+};
+
+bool OverIoUring(Mode m) { return m == Mode::kIoUring || m == Mode::kIoUringNever; }
+// The modes whose file I/O the daemon serves.
+bool DaemonServed(Mode m) {
+  return m == Mode::kNever || m == Mode::kWriteback || m == Mode::kIoUringNever;
+}
+// The modes whose read/write go through passthrough.
+bool PassthroughIo(Mode m) { return m == Mode::kPassthrough || m == Mode::kIoUring; }
 
 std::string ModeName(Mode m) {
   switch (m) {
@@ -83,6 +106,8 @@ std::string ModeName(Mode m) {
     case Mode::kDirectIo: return "DirectIo";
     case Mode::kCacheNever: return "CacheNever";
     case Mode::kWriteback: return "Writeback";
+    case Mode::kIoUring: return "IoUring";
+    case Mode::kIoUringNever: return "IoUringNever";
   }
   return "?";
 }
@@ -105,8 +130,16 @@ class Fixture {
       old_umask_ = ::umask(022);
       return;
     }
+    if (OverIoUring(mode_)) {
+      std::ifstream param("/sys/module/fuse/parameters/enable_uring");
+      std::string on;
+      param >> on;
+      if (on != "Y") GTEST_SKIP() << "enable_uring is off: run through ctest, whose fixture sets it";
+    }
     FsOptions options;
-    if (mode_ == Mode::kNever) options.passthrough = PassthroughMode::kNever;
+    options.io_uring = OverIoUring(mode_);
+    if (mode_ == Mode::kNever || mode_ == Mode::kIoUringNever)
+      options.passthrough = PassthroughMode::kNever;
     if (mode_ == Mode::kDirectIo) options.direct_io = true;
     if (mode_ == Mode::kCacheNever) options.cache = CacheMode::kNever;
     if (mode_ == Mode::kWriteback) {
@@ -132,21 +165,28 @@ class Fixture {
     // before any worker serves this GETATTR.
     struct stat st;
     ASSERT_EQ(::stat(root_.c_str(), &st), 0) << root_ << ": " << std::strerror(errno);
-    if (mode_ != Mode::kNever && mode_ != Mode::kWriteback) {
+    if (!DaemonServed(mode_)) {
       ASSERT_TRUE(fs_->passthrough_active()) << fs_->PassthroughStatus();
     } else {
       ASSERT_FALSE(fs_->passthrough_active());
+    }
+    if (OverIoUring(mode_)) {
+      ASSERT_TRUE(mount_->session().connection().io_uring()) << "io_uring not agreed at INIT";
+      ASSERT_GT(mount_->session().stats().io_uring_count(Opcode::GETATTR) +
+                    mount_->session().stats().io_uring_count(Opcode::LOOKUP),
+                0u)
+          << "the first request did not come over a ring";
     }
   }
 
   // Checks what must hold after every case in this mode, then unmounts.
   void Finish(bool check_io_counters) {
     if (mount_) {
-      if (mode_ == Mode::kPassthrough && check_io_counters) {
+      if (PassthroughIo(mode_) && check_io_counters) {
         EXPECT_EQ(reads(), 0u) << "passthrough: the daemon served a READ";
         EXPECT_EQ(writes(), 0u) << "passthrough: the daemon served a WRITE";
       }
-      if (mode_ == Mode::kNever || mode_ == Mode::kWriteback) {
+      if (DaemonServed(mode_)) {
         EXPECT_EQ(fs_->counters().passthrough_opens.load(), 0u);
       }
       // Every file the case opened is closed: once the kernel's
@@ -1737,12 +1777,14 @@ TEST_P(FsBehaviour, IoPathMatchesMode) {
   const auto& c = fx_.fs()->counters();
   switch (mode()) {
     case Mode::kPassthrough:
+    case Mode::kIoUring:
       EXPECT_EQ(fx_.reads(), 0u);
       EXPECT_EQ(fx_.writes(), 0u);
       EXPECT_GT(c.passthrough_opens.load(), 0u);
       EXPECT_EQ(c.daemon_opens.load(), 0u);
       break;
     case Mode::kNever:
+    case Mode::kIoUringNever:
       EXPECT_GT(fx_.reads(), 0u);
       EXPECT_GT(fx_.writes(), 0u);
       EXPECT_EQ(c.passthrough_opens.load(), 0u);
@@ -1764,7 +1806,8 @@ TEST_P(FsBehaviour, IoPathMatchesMode) {
 
 INSTANTIATE_TEST_SUITE_P(Modes, FsBehaviour,
                          ::testing::Values(Mode::kNative, Mode::kPassthrough, Mode::kNever,
-                                           Mode::kDirectIo, Mode::kCacheNever),
+                                           Mode::kDirectIo, Mode::kCacheNever, Mode::kIoUring,
+                                           Mode::kIoUringNever),
                          [](const ::testing::TestParamInfo<Mode>& info) {
                            return ModeName(info.param);
                          });

@@ -9,7 +9,7 @@ target_link_libraries(fs_behaviour_tests PRIVATE
 # Each case mounts below its own temp dir and depends on no timing, so
 # parallel runs do not interfere (checked with ctest -j6): no RUN_SERIAL.
 gtest_discover_tests(fs_behaviour_tests
-  PROPERTIES LABELS integration TIMEOUT 300)
+  PROPERTIES LABELS integration TIMEOUT 300 FIXTURES_REQUIRED enable_uring)
 
 add_executable(fs_semantics_tests integration/fs_semantics_test.cc)
 target_link_libraries(fs_semantics_tests PRIVATE passthroughfs_core fusekit_test_fixture GTest::gtest_main)
@@ -20,3 +20,13 @@ gtest_discover_tests(fs_semantics_tests PROPERTIES LABELS integration TIMEOUT 12
 add_executable(fs_round_trip_tests integration/fs_round_trip_test.cc)
 target_link_libraries(fs_round_trip_tests PRIVATE passthroughfs_core fusekit_test_fixture GTest::gtest_main)
 gtest_discover_tests(fs_round_trip_tests PROPERTIES LABELS integration TIMEOUT 120)
+
+# The behaviour suite's IoUring modes serve over FUSE-over-io_uring, which
+# needs the kernel's global enable_uring switch: a fixture turns it on
+# before them and puts the old value back after.
+add_test(NAME enable_uring_set
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/enable_uring.sh set ${CMAKE_BINARY_DIR}/enable_uring.saved)
+add_test(NAME enable_uring_restore
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/enable_uring.sh restore ${CMAKE_BINARY_DIR}/enable_uring.saved)
+set_tests_properties(enable_uring_set PROPERTIES FIXTURES_SETUP enable_uring LABELS integration)
+set_tests_properties(enable_uring_restore PROPERTIES FIXTURES_CLEANUP enable_uring LABELS integration)
