@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 SIZE=${BENCH_SIZE:-1G}
 REPEATS=${BENCH_REPEATS:-3}
 WORK=${BENCH_DIR:-/var/tmp/passthroughfs-bench}
-MODES=(${BENCH_MODES:-passthrough never direct_io})
+MODES=(${BENCH_MODES:-passthrough io_uring never direct_io})
 BIN=build/release
 RESULTS=bench/results
 FIO_RUNTIME=${BENCH_FIO_RUNTIME:-15}
@@ -29,8 +29,13 @@ declare -A DIR_OF
 DIR_OF[native]=$SOURCE
 MOUNTED=()
 
+# FUSE-over-io_uring needs the kernel's global switch; put it back after.
+URING_PARAM=/sys/module/fuse/parameters/enable_uring
+URING_WAS=$(cat "$URING_PARAM" 2>/dev/null || echo "")
+
 cleanup() {
   for m in "${MOUNTED[@]}"; do umount -l "$m" 2>/dev/null || true; done
+  if [ -n "$URING_WAS" ]; then echo "$URING_WAS" > "$URING_PARAM" 2>/dev/null || true; fi
 }
 trap cleanup EXIT
 
@@ -48,6 +53,12 @@ mount_target() {  # name, command...
 for mode in "${MODES[@]}"; do
   case $mode in
     passthrough) mount_target passthrough "$BIN/src/passthroughfs/passthroughfs" -o passthrough=always ;;
+    io_uring)
+      if ! echo Y > "$URING_PARAM" 2>/dev/null; then
+        echo "bench: cannot turn on $URING_PARAM: no io_uring row"
+        continue
+      fi
+      mount_target io_uring "$BIN/src/passthroughfs/passthroughfs" -o passthrough=always,io_uring ;;
     never) mount_target never "$BIN/src/passthroughfs/passthroughfs" -o passthrough=never ;;
     direct_io) mount_target direct_io "$BIN/src/passthroughfs/passthroughfs" -o direct_io ;;
   esac
@@ -61,8 +72,10 @@ for _ in $(seq 50); do grep -q " $WORK/mnt-floor " /proc/mounts && break; sleep 
 MOUNTED+=("$WORK/mnt-floor")
 DIR_OF[floor]=$WORK/mnt-floor
 
-TARGETS=(native "${MODES[@]}")
-IO_TARGETS=(native "${MODES[@]}" floor)
+MOUNTED_MODES=()
+for mode in "${MODES[@]}"; do [ -n "${DIR_OF[$mode]:-}" ] && MOUNTED_MODES+=("$mode"); done
+TARGETS=(native "${MOUNTED_MODES[@]}")
+IO_TARGETS=(native "${MOUNTED_MODES[@]}" floor)
 
 drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 

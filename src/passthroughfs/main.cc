@@ -77,15 +77,16 @@ void DetachStdio() {
   ::close(null);
 }
 
-// For the startup message: which transport INIT settled on, and why.
+// For the startup message, with -o io_uring: whether INIT settled on it,
+// and why not.
 std::string TransportStatus(bool asked, const fusekit::ConnectionInfo& info) {
-  if (!asked) return "io_uring transport off (-o io_uring not given)";
-  if (info.io_uring()) return "io_uring transport on";
+  if (!asked) return "";
+  if (info.io_uring()) return "; io_uring transport on";
   if (!(info.kernel_flags & fusekit::cap::kOverIoUring)) {
-    return "io_uring transport off: the kernel does not offer it "
+    return "; io_uring transport off: the kernel does not offer it "
            "(/sys/module/fuse/parameters/enable_uring is N)";
   }
-  return "io_uring transport off: io_uring could not be set up (see the log)";
+  return "; io_uring transport off: io_uring could not be set up (see the log)";
 }
 
 void Report(int& report_fd, unsigned char verdict) {
@@ -149,7 +150,7 @@ int main(int argc, char** argv) {
   (*fs)->set_on_init([&](bool ok, const std::string& status) {
     init_ok = ok;
     if (cl.foreground) {
-      std::fprintf(stderr, "passthroughfs: %s on %s: %s; %s\n", cl.source.c_str(),
+      std::fprintf(stderr, "passthroughfs: %s on %s: %s%s\n", cl.source.c_str(),
                    cl.mountpoint.c_str(), status.c_str(),
                    TransportStatus(config.io_uring, s->connection()).c_str());
     }
