@@ -26,7 +26,7 @@ set output '$PNG'
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
-set key top left
+set key outside right top
 set yrange [0:2]  # a bar above 2 is cut off; the CSV has its value
 set ylabel 'speed relative to native (1.0 = native, cut at 2)'
 set xtics rotate by -35

@@ -62,5 +62,7 @@ awk -F, -v targets="${TARGETS[*]}" '
     print line
   }' "$CSV" | column -t -s $'\t'
 echo "CSV: $CSV"
+bench/markdown.sh "$CSV" > "$OUT/latest.md"
+echo "markdown table: $OUT/latest.md"
 
 bench/chart.sh "$CSV" "$PNG" "${TARGETS[*]}"

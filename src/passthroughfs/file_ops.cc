@@ -77,7 +77,7 @@ bool PassthroughFs::PageCacheStillValid(Inode& inode, int fd) {
   // (AUTO_INVAL_DATA covers changes seen while it stays open).
   struct stat st;
   if (::fstat(fd, &st) != 0) return false;
-  auto now = ContentStamp::Of(st);
+  uint64_t now = ContentStamp(st);
   std::lock_guard lock(inode.open_mutex);
   bool unchanged = inode.page_cache_stamp == now;
   inode.page_cache_stamp = now;

@@ -12,7 +12,6 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <unordered_map>
 
 #include "fusekit/backing_file.h"
@@ -22,18 +21,23 @@
 namespace passthroughfs {
 
 // A version of a file's contents as the source filesystem shows it: every
-// change of the data moves mtime (and ctime, which no caller can set).
-struct ContentStamp {
-  int64_t mtime_ns = 0;
-  int64_t ctime_ns = 0;
-  int64_t size = 0;
-  static ContentStamp Of(const struct stat& st) {
-    return {st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec,
-            st.st_ctim.tv_sec * 1'000'000'000LL + st.st_ctim.tv_nsec,
-            static_cast<int64_t>(st.st_size)};
-  }
-  bool operator==(const ContentStamp&) const = default;
-};
+// change of the data moves mtime (and ctime, which no caller can set). Kept
+// as a 64-bit digest of (mtime, ctime, size), never 0, so that an inode
+// pays 8 bytes for it: two versions share a digest with odds of 2^-64.
+inline uint64_t ContentStamp(const struct stat& st) {
+  auto mix = [](uint64_t h, uint64_t v) {
+    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    h ^= h >> 31;
+    h *= 0xbf58476d1ce4e5b9ull;
+    return h ^ (h >> 29);
+  };
+  uint64_t h = mix(0, static_cast<uint64_t>(st.st_mtim.tv_sec));
+  h = mix(h, static_cast<uint64_t>(st.st_mtim.tv_nsec));
+  h = mix(h, static_cast<uint64_t>(st.st_ctim.tv_sec));
+  h = mix(h, static_cast<uint64_t>(st.st_ctim.tv_nsec));
+  h = mix(h, static_cast<uint64_t>(st.st_size));
+  return h | 1;
+}
 
 // Thread-safety: `id`, `dev`, `ino`, `fd` and `mode` type bits are
 // immutable after creation. The open state is guarded by `open_mutex`.
@@ -53,7 +57,7 @@ struct Inode {
   // The file (or directory) as it was when a daemon-served open last let
   // the kernel cache its pages (or listing): an open that finds it
   // unchanged keeps them.
-  std::optional<ContentStamp> page_cache_stamp;
+  uint64_t page_cache_stamp = 0;  // ContentStamp; 0: nothing cached yet
 
   // Guarded by the table's mutex.
   uint64_t nlookup = 0;

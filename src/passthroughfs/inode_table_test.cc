@@ -85,3 +85,30 @@ TEST_F(InodeTableTest, NodeIdsAreNeverReused) {
 
 }  // namespace
 }  // namespace passthroughfs
+
+namespace passthroughfs {
+namespace {
+
+TEST(ContentStampTest, MovesWithEveryFieldAndIsNeverZero) {
+  struct stat st {};
+  st.st_mtim = {100, 5};
+  st.st_ctim = {100, 7};
+  st.st_size = 4096;
+  uint64_t base = ContentStamp(st);
+  EXPECT_NE(base, 0u);
+  EXPECT_EQ(ContentStamp(st), base) << "the same version, the same stamp";
+  struct stat changed = st;
+  changed.st_mtim.tv_nsec = 6;
+  EXPECT_NE(ContentStamp(changed), base);
+  changed = st;
+  changed.st_ctim.tv_sec = 101;
+  EXPECT_NE(ContentStamp(changed), base);
+  changed = st;
+  changed.st_size = 4097;
+  EXPECT_NE(ContentStamp(changed), base);
+  struct stat zero {};
+  EXPECT_NE(ContentStamp(zero), 0u);
+}
+
+}  // namespace
+}  // namespace passthroughfs
