@@ -5,9 +5,10 @@
 // (no hand-off queue). With Config::io_uring, when the kernel grants
 // FUSE-over-io_uring, it runs one thread per CPU instead, each pinned to its
 // CPU and serving that CPU's io_uring queue, and a single /dev/fuse worker
-// for what still comes through the device (FORGET, INTERRUPT). It returns when the mount goes away, after DESTROY,
-// or after Stop() (called from any thread or, with handle_signals, on
-// SIGINT/SIGTERM/SIGHUP, which also unmount).
+// for what still comes through the device (FORGET, INTERRUPT). It returns
+// when the mount goes away, after DESTROY, or after Stop() (called from any
+// thread or, with handle_signals, on SIGINT/SIGTERM/SIGHUP, which also
+// unmount).
 #pragma once
 
 #include <array>

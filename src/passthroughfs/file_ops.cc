@@ -84,7 +84,7 @@ bool PassthroughFs::PageCacheStillValid(Inode& inode, int fd) {
   return unchanged;
 }
 
-OpenOptions PassthroughFs::FileOpenOptions(int flags) const {
+OpenOptions PassthroughFs::FileOpenOptions(int flags, bool passthrough) const {
   OpenOptions o;
   // A read-only open has nothing for FLUSH to do (no deferred write error
   // to report, no attributes changed behind the kernel; locks are the
@@ -92,7 +92,7 @@ OpenOptions PassthroughFs::FileOpenOptions(int flags) const {
   // open on a local source (see flush_reports_errors_), whose writes went
   // to the backing file; Release invalidates the attributes mmap writes
   // changed.
-  o.noflush = (flags & O_ACCMODE) == O_RDONLY;
+  o.noflush = (flags & O_ACCMODE) == O_RDONLY || (passthrough && !flush_reports_errors_);
   o.direct_io = options_.direct_io || options_.cache == CacheMode::kNever;
   o.keep_cache = options_.cache == CacheMode::kAlways;
   o.parallel_direct_writes = o.direct_io;
@@ -173,7 +173,7 @@ void PassthroughFs::Open(const Context& ctx, const req::Open& in, ReplyOpen repl
   if (!fd) return reply.Error(fd.error());
   if (in.kill_suidgid) KillSuidgid(fd->get());
   auto backing = AttachOpen(*inode, in.flags, ctx.uid());
-  OpenOptions options = FileOpenOptions(in.flags);
+  OpenOptions options = FileOpenOptions(in.flags, backing.has_value());
   if (!backing && passthrough_active_ && !inode->passthrough_refused) {
     // Daemon-served next to passthrough opens of the same inode: the kernel
     // accepts that only for direct-I/O opens.
@@ -181,7 +181,6 @@ void PassthroughFs::Open(const Context& ctx, const req::Open& in, ReplyOpen repl
   }
   if (!backing && !options.direct_io && options_.cache == CacheMode::kAuto)
     options.keep_cache = PageCacheStillValid(*inode, fd->get());
-  if (backing && !flush_reports_errors_) options.noflush = true;
   (backing ? counters_.passthrough_opens : counters_.daemon_opens)++;
   bool writable = backing && (in.flags & O_ACCMODE) != O_RDONLY;
   FileHandle fh = AddOpenFile(inode, std::move(*fd), writable);
@@ -197,9 +196,8 @@ void PassthroughFs::ReplyCreated(const Context& ctx, UniqueFd fd, int flags, Rep
   auto inode = inodes_->Lookup(std::move(path_fd), st);
   Entry entry = MakeEntry(inode, st);
   auto backing = AttachOpen(*inode, flags, ctx.uid());
-  OpenOptions options = FileOpenOptions(flags);
+  OpenOptions options = FileOpenOptions(flags, backing.has_value());
   if (!backing && passthrough_active_ && !inode->passthrough_refused) options.direct_io = true;
-  if (backing && !flush_reports_errors_) options.noflush = true;
   (backing ? counters_.passthrough_opens : counters_.daemon_opens)++;
   bool writable = backing && (flags & O_ACCMODE) != O_RDONLY;
   FileHandle fh = AddOpenFile(inode, std::move(fd), writable);

@@ -51,6 +51,9 @@ class PassthroughFs : public fusekit::Operations {
   size_t inode_count() const { return inodes_->size(); }
   // default_permissions: the kernel checks access before asking us.
   bool kernel_checks_permissions() const { return options_.default_permissions; }
+  // SOURCE's filesystem may report write errors at close(): passthrough
+  // opens keep FLUSH (else they skip it).
+  bool flush_reports_errors() const { return flush_reports_errors_; }
   // One line for the startup message: whether kernel passthrough is on, and
   // why not when it is not.
   std::string PassthroughStatus() const;
@@ -140,7 +143,8 @@ class PassthroughFs : public fusekit::Operations {
   void InvalidateAttributes(const OpenFile& file);
   std::shared_ptr<OpenFile> GetOpenFile(fusekit::FileHandle fh) const;
   std::shared_ptr<OpenDirectory> GetOpenDirectory(fusekit::FileHandle fh) const;
-  fusekit::OpenOptions FileOpenOptions(int flags) const;
+  // The options of a file open with `flags`, through a backing file or not.
+  fusekit::OpenOptions FileOpenOptions(int flags, bool passthrough) const;
   // Whether the kernel may keep what it cached of `inode` (a file's pages
   // or a directory's listing), open as `fd` by the daemon (cache=auto).
   bool PageCacheStillValid(Inode& inode, int fd);

@@ -105,6 +105,7 @@ TEST_F(RoundTrips, PassthroughOpensOnALocalSourceSkipFlushButNotAttributes) {
   options.entry_timeout = 600;
   ASSERT_NO_FATAL_FAILURE(Mount(options));
   if (!fs_->passthrough_active()) GTEST_SKIP() << fs_->PassthroughStatus();
+  if (fs_->flush_reports_errors()) GTEST_SKIP() << source_ << " is not on a local filesystem";
   WriteAll(S("mapped"), std::string(8192, '\0'));
 
   struct stat before;
@@ -121,7 +122,7 @@ TEST_F(RoundTrips, PassthroughOpensOnALocalSourceSkipFlushButNotAttributes) {
     ASSERT_EQ(::msync(map, 8192, MS_SYNC), 0);
     ::munmap(map, 8192);
   }
-  EXPECT_EQ(count(Opcode::FLUSH), 0u) << "a passthrough open on ext4/tmpfs needs no FLUSH";
+  EXPECT_EQ(count(Opcode::FLUSH), 0u) << "a passthrough open on a local source needs no FLUSH";
   struct stat in_source;
   ASSERT_EQ(::stat(S("mapped").c_str(), &in_source), 0);
   ASSERT_NE(in_source.st_mtim.tv_nsec, before.st_mtim.tv_nsec) << "the mmap write moved mtime";
