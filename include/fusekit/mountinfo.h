@@ -11,6 +11,8 @@
 namespace fusekit {
 
 struct MountInfoEntry {
+  unsigned id = 0;         // the mount's id (as in /proc/PID/fdinfo's mnt_id)
+  unsigned parent_id = 0;  // the mount it is mounted on
   unsigned major = 0;
   unsigned minor = 0;  // for FUSE: the connection's number under fusectl
   std::string point;   // unescaped
@@ -25,5 +27,9 @@ std::vector<MountInfoEntry> ReadMountInfo();
 
 // The topmost mount exactly at `canonical_path` (absolute, symlink-free).
 std::optional<MountInfoEntry> FindMount(const std::string& canonical_path);
+
+// The id of the mount `fd` is on (its fdinfo's mnt_id), 0 if unknown.
+// Reads /proc only: never touches the filesystem behind `fd`.
+unsigned MountIdOf(int fd);
 
 }  // namespace fusekit

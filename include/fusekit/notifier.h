@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <span>
@@ -18,6 +19,20 @@
 namespace fusekit {
 
 struct SessionShared;
+
+// The notifications a server sends, numbered as on the wire.
+enum class NotifyCode : uint32_t {
+  kPoll = 1,
+  kInvalInode = 2,
+  kInvalEntry = 3,  // also ExpireEntry
+  kStore = 4,
+  kRetrieve = 5,
+  kDelete = 6,
+  kResend = 7,
+  kIncEpoch = 8,
+  kPrune = 9,
+};
+inline constexpr uint32_t kMaxNotifyCode = 9;
 
 // Thread-safety: every method may be called from any thread.
 class Notifier {

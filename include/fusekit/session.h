@@ -53,9 +53,17 @@ struct Config {
 };
 
 // Requests seen per opcode since the session started: all of them, and
-// those that came over io_uring.
+// those that came over io_uring; and the notifications the kernel took.
 class Stats {
  public:
+  uint64_t notifications(NotifyCode code) const {
+    auto c = static_cast<uint32_t>(code);
+    return c <= kMaxNotifyCode ? notify_counts_[c].load(std::memory_order_relaxed) : 0;
+  }
+  void AddNotification(NotifyCode code) {
+    auto c = static_cast<uint32_t>(code);
+    if (c <= kMaxNotifyCode) notify_counts_[c].fetch_add(1, std::memory_order_relaxed);
+  }
   uint64_t count(Opcode op) const {
     return counts_[static_cast<uint32_t>(op)].load(std::memory_order_relaxed);
   }
@@ -72,6 +80,7 @@ class Stats {
  private:
   std::array<std::atomic<uint64_t>, kMaxOpcode + 1> counts_{};
   std::array<std::atomic<uint64_t>, kMaxOpcode + 1> uring_counts_{};
+  std::array<std::atomic<uint64_t>, kMaxNotifyCode + 1> notify_counts_{};
 };
 
 // Thread-safety: Stop, notifier, stats, connection and device may be called

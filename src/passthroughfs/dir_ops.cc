@@ -7,6 +7,7 @@
 
 #include <cstring>
 
+#include "caller.h"
 #include "fs_util.h"
 #include "open_files.h"
 #include "passthrough_fs.h"

@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <optional>
 #include <vector>
 
+#include "caller.h"
 #include "fs_util.h"
 #include "fusekit/log.h"
 #include "open_files.h"
@@ -20,13 +22,9 @@ namespace {
 
 bool OpensForWriting(int flags) { return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC); }
 
-// Drops setuid, and setgid when group-executable, as the kernel does when an
-// unprivileged caller writes or truncates.
-void KillSuidgid(int fd) {
+bool HasSetidBits(int fd) {
   struct stat st;
-  if (::fstat(fd, &st) != 0) return;
-  mode_t kill = S_ISUID | ((st.st_mode & S_IXGRP) ? S_ISGID : 0);
-  if (st.st_mode & kill) (void)::fchmod(fd, st.st_mode & 07777 & ~kill);
+  return ::fstat(fd, &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID)) != 0;
 }
 
 // `flags` with the access mode (O_RDONLY/O_WRONLY/O_RDWR) of `asked`.
@@ -99,21 +97,26 @@ OpenOptions PassthroughFs::FileOpenOptions(int flags, bool passthrough) const {
   return o;
 }
 
-std::optional<BackingId> PassthroughFs::AttachOpen(Inode& inode, int open_flags,
-                                                   uint32_t caller_uid) {
+std::optional<BackingId> PassthroughFs::AttachOpen(Inode& inode, int open_flags) {
   std::lock_guard lock(inode.open_mutex);
   inode.open_count++;
   if (!passthrough_active_ || inode.passthrough_refused) return std::nullopt;
+  // Passthrough writes run with the credentials the backing file was
+  // registered with, the same for every writer: a writer of a setuid or
+  // setgid file goes through the daemon instead, which clears the bits
+  // exactly when the kernel says this writer lacks CAP_FSETID (and keeps
+  // them for root). Checked before an existing backing file is shared.
+  if (OpensForWriting(open_flags) && HasSetidBits(inode.fd.get())) return std::nullopt;
   if (inode.backing.valid()) return inode.backing.id();
-  // Passthrough writes run with the daemon's credentials, which never drop
-  // setuid/setgid; an unprivileged writer of such a file goes through the
-  // daemon, where FUSE_WRITE_KILL_SUIDGID says when to drop them.
-  struct stat st;
-  if (caller_uid != 0 && OpensForWriting(open_flags) && ::fstat(inode.fd.get(), &st) == 0 &&
-      (st.st_mode & (S_ISUID | S_ISGID))) {
-    return std::nullopt;
+  // Registered without CAP_FSETID, so that a file given the bits while
+  // open for writing through passthrough loses them at the next write, as
+  // it would for an unprivileged writer (a root writer would keep them
+  // natively: the one case where the mount clears more than the kernel).
+  Result<BackingFile> backing = Fail(EIO);
+  {
+    WithoutFsetid registering;
+    backing = BackingFile::Open(device_, inode.fd.get());
   }
-  auto backing = BackingFile::Open(device_, inode.fd.get());
   if (!backing) {
     inode.passthrough_refused = true;
     LogWarn("inode {} (source ino {}): kernel passthrough refused: {}; the daemon serves its I/O",
@@ -162,7 +165,10 @@ void PassthroughFs::Open(const Context& ctx, const req::Open& in, ReplyOpen repl
   if (inode->type == S_IFDIR) return reply.Error(EISDIR);
   Result<UniqueFd> fd = Fail(EIO);
   {
-    AsCaller as_caller(ctx, kernel_checks_permissions());
+    // FUSE_OPEN_KILL_SUIDGID: an O_TRUNC open by a caller without
+    // CAP_FSETID, whose truncation clears the bits.
+    AsCaller as_caller(ctx, kernel_checks_permissions(),
+                       !in.kill_suidgid && (kernel_checks_permissions() || ctx.uid() == 0));
     int flags = DaemonOpenFlags(in.flags);
     fd = Reopen(*inode, flags);
     // Write permission without read permission: open with the access mode
@@ -171,8 +177,7 @@ void PassthroughFs::Open(const Context& ctx, const req::Open& in, ReplyOpen repl
       fd = Reopen(*inode, WithAccessMode(flags, in.flags));
   }
   if (!fd) return reply.Error(fd.error());
-  if (in.kill_suidgid) KillSuidgid(fd->get());
-  auto backing = AttachOpen(*inode, in.flags, ctx.uid());
+  auto backing = AttachOpen(*inode, in.flags);
   OpenOptions options = FileOpenOptions(in.flags, backing.has_value());
   if (!backing && passthrough_active_ && !inode->passthrough_refused) {
     // Daemon-served next to passthrough opens of the same inode: the kernel
@@ -188,14 +193,14 @@ void PassthroughFs::Open(const Context& ctx, const req::Open& in, ReplyOpen repl
   reply.Ok(fh, options);
 }
 
-void PassthroughFs::ReplyCreated(const Context& ctx, UniqueFd fd, int flags, ReplyCreate reply) {
+void PassthroughFs::ReplyCreated(UniqueFd fd, int flags, ReplyCreate reply) {
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return reply.Error(Errno::Last());
   UniqueFd path_fd(::open(ProcPath(fd.get()).c_str(), O_PATH | O_CLOEXEC));
   if (!path_fd) return reply.Error(Errno::Last());
   auto inode = inodes_->Lookup(std::move(path_fd), st);
   Entry entry = MakeEntry(inode, st);
-  auto backing = AttachOpen(*inode, flags, ctx.uid());
+  auto backing = AttachOpen(*inode, flags);
   OpenOptions options = FileOpenOptions(flags, backing.has_value());
   if (!backing && passthrough_active_ && !inode->passthrough_refused) options.direct_io = true;
   (backing ? counters_.passthrough_opens : counters_.daemon_opens)++;
@@ -213,7 +218,11 @@ void PassthroughFs::Create(const Context& ctx, const req::Create& in, ReplyCreat
   int flags = (in.flags | O_CREAT | O_NOFOLLOW | O_CLOEXEC) & ~O_NOCTTY;
   UniqueFd fd;
   {
-    AsCaller as_caller(ctx, kernel_checks_permissions());
+    // The new file's mode is as the kernel let it be; an existing file
+    // truncated by a caller without CAP_FSETID (FUSE_OPEN_KILL_SUIDGID)
+    // loses its setid bits.
+    AsCaller as_caller(ctx, kernel_checks_permissions(),
+                       !in.kill_suidgid && (kernel_checks_permissions() || ctx.uid() == 0));
     int daemon_flags = DaemonOpenFlags(flags);
     fd.reset(::openat(parent->fd.get(), name.c_str(), daemon_flags, in.mode));
     if (!fd && errno == EACCES && WithAccessMode(daemon_flags, flags) != daemon_flags)
@@ -221,8 +230,7 @@ void PassthroughFs::Create(const Context& ctx, const req::Create& in, ReplyCreat
                         in.mode));
   }
   if (!fd) return reply.Error(Errno::Last());
-  if (in.kill_suidgid) KillSuidgid(fd.get());
-  ReplyCreated(ctx, std::move(fd), in.flags, std::move(reply));
+  ReplyCreated(std::move(fd), in.flags, std::move(reply));
 }
 
 void PassthroughFs::TmpFile(const Context& ctx, const req::TmpFile& in, ReplyCreate reply) {
@@ -237,7 +245,7 @@ void PassthroughFs::TmpFile(const Context& ctx, const req::TmpFile& in, ReplyCre
     fd.reset(::openat(parent->fd.get(), ".", flags, in.mode));
   }
   if (!fd) return reply.Error(Errno::Last());
-  ReplyCreated(ctx, std::move(fd), in.flags, std::move(reply));
+  ReplyCreated(std::move(fd), in.flags, std::move(reply));
 }
 
 void PassthroughFs::Read(const Context&, const req::Read& in, ReplyData reply) {
@@ -247,10 +255,15 @@ void PassthroughFs::Read(const Context&, const req::Read& in, ReplyData reply) {
   reply.FromFile(file->fd.get(), in.offset, in.size);
 }
 
-void PassthroughFs::Write(const Context&, const req::Write& in, ReplyWrite reply) {
+void PassthroughFs::Write(const Context& ctx, const req::Write& in, ReplyWrite reply) {
   auto file = GetOpenFile(in.fh);
   if (!file) return reply.Error(EBADF);
-  if (in.kill_suidgid) KillSuidgid(file->fd.get());
+  // FUSE_WRITE_KILL_SUIDGID: the writer lacks CAP_FSETID. The write then
+  // runs as the writer without it, so that the source filesystem clears
+  // setuid (and setgid as its rules say for the writer's group) itself.
+  std::optional<AsCaller> as_caller;
+  if (in.kill_suidgid && HasSetidBits(file->fd.get()))
+    as_caller.emplace(ctx, /*kernel_checked=*/true, /*keeps_setid=*/false);
   ssize_t n;
   int fd_flags = in.from_page_cache ? ::fcntl(file->fd.get(), F_GETFL) : 0;
   if (fd_flags > 0 && (fd_flags & O_APPEND)) {
@@ -312,9 +325,14 @@ void PassthroughFs::Fsync(const Context&, const req::Fsync& in, ReplyEmpty reply
   reply.Ok();
 }
 
-void PassthroughFs::Fallocate(const Context&, const req::Fallocate& in, ReplyEmpty reply) {
+void PassthroughFs::Fallocate(const Context& ctx, const req::Fallocate& in, ReplyEmpty reply) {
   auto file = GetOpenFile(in.fh);
   if (!file) return reply.Error(EBADF);
+  // The kernel says nothing of the caller's CAP_FSETID here: root is
+  // taken to hold it, others not, and the source filesystem clears the
+  // bits by its rules.
+  std::optional<AsCaller> as_caller;
+  if (HasSetidBits(file->fd.get())) as_caller.emplace(ctx, true, ctx.uid() == 0);
   if (::fallocate(file->fd.get(), in.mode, static_cast<off_t>(in.offset),
                   static_cast<off_t>(in.length)) != 0)
     return reply.Error(Errno::Last());
@@ -329,10 +347,14 @@ void PassthroughFs::Lseek(const Context&, const req::Lseek& in, ReplyLseek reply
   reply.Ok(static_cast<uint64_t>(off));
 }
 
-void PassthroughFs::CopyFileRange(const Context&, const req::CopyFileRange& in, ReplyCopy reply) {
+void PassthroughFs::CopyFileRange(const Context& ctx, const req::CopyFileRange& in,
+                                  ReplyCopy reply) {
   auto from = GetOpenFile(in.fh_in);
   auto to = GetOpenFile(in.fh_out);
   if (!from || !to) return reply.Error(EBADF);
+  // As for fallocate: the target loses setid bits unless the caller is root.
+  std::optional<AsCaller> as_caller;
+  if (HasSetidBits(to->fd.get())) as_caller.emplace(ctx, true, ctx.uid() == 0);
   loff_t off_in = static_cast<loff_t>(in.offset_in);
   loff_t off_out = static_cast<loff_t>(in.offset_out);
   ssize_t n = ::copy_file_range(from->fd.get(), &off_in, to->fd.get(), &off_out, in.length,

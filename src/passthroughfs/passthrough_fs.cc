@@ -12,6 +12,7 @@
 #include <cstring>
 #include <thread>
 
+#include "caller.h"
 #include "fs_util.h"
 #include "open_files.h"
 #include "fusekit/log.h"
@@ -72,22 +73,28 @@ Result<struct stat> StatFd(int fd) {
   return st;
 }
 
-// The path the kernel reports for `fd` (/proc/self/fd/N), "" on error.
-// Reads a magic link only: opens nothing.
-std::string FdPath(int fd) {
-  char buf[PATH_MAX];
-  ssize_t n = ::readlink(ProcPath(fd).c_str(), buf, sizeof(buf));
-  if (n <= 0 || static_cast<size_t>(n) >= sizeof(buf)) return {};
-  return std::string(buf, static_cast<size_t>(n));
+bool SameInode(const struct stat& a, const struct stat& b) {
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
-// Whether `path` is `root` or below it (only below it with `strict`).
-bool PathWithin(const std::string& path, const std::string& root, bool strict) {
-  if (path.empty() || root.empty() || path[0] != '/') return false;
-  if (root == "/") return !strict || path != "/";
-  if (path == root) return !strict;
-  return path.size() > root.size() && path.compare(0, root.size(), root) == 0 &&
-         path[root.size()] == '/';
+// Whether the directory `dir` is `root` or below it: its ancestors, reached
+// with fstatat(dir, "..", "../..", ...), meet root before the top of the
+// tree, where ".." leads back to where it is. Stats each ancestor by a
+// relative path; opens nothing.
+bool WithinTree(int dir, const struct stat& root) {
+  struct stat st;
+  if (::fstatat(dir, "", &st, AT_EMPTY_PATH) != 0) return false;
+  if (SameInode(st, root)) return true;
+  std::string up;
+  for (int depth = 1; up.size() + 3 < PATH_MAX; ++depth) {
+    up += depth == 1 ? ".." : "/..";
+    struct stat parent;
+    if (::fstatat(dir, up.c_str(), &parent, AT_SYMLINK_NOFOLLOW) != 0) return false;
+    if (SameInode(parent, root)) return true;
+    if (SameInode(parent, st)) return false;
+    st = parent;
+  }
+  return false;
 }
 
 }  // namespace
@@ -104,6 +111,9 @@ Result<std::unique_ptr<PassthroughFs>> PassthroughFs::Create(UniqueFd source,
   // The kernel already applied the caller's umask to every mode it sends;
   // the daemon's own must not mask it a second time.
   ::umask(0);
+  // Callers act through AsCaller with their own fsuid/fsgid; the daemon's
+  // supplementary groups (root's, often 0) must not be added to theirs.
+  if (!DropSupplementaryGroups()) return FailLast();
   auto inodes = std::make_unique<InodeTable>(std::move(root), *st);
   return std::unique_ptr<PassthroughFs>(
       new PassthroughFs(std::move(inodes), options, stacked, flush_reports_errors));
@@ -210,15 +220,14 @@ Result<Entry> PassthroughFs::LookupChild(const Inode& parent, std::string_view n
     // The kernel asks for ".." only to reconnect a directory's file handle
     // (export support), walking up until it meets a known dentry. For a
     // directory moved out of SOURCE on the host while the kernel held it,
-    // that walk went above SOURCE up to "/", reading every directory on
-    // the way (hostile_tests DotDotOfADirectoryMovedOutOfSource). Answer
-    // only while the directory is still below SOURCE, by the paths the
-    // kernel reports for the fds (before the step, so nothing outside is
-    // opened, and after it, against a concurrent move).
-    const std::string root_path = FdPath(inodes_->Get(kRootNode)->fd.get());
-    if (!PathWithin(FdPath(parent.fd.get()), root_path, /*strict=*/true)) return Fail(ENOENT);
+    // that walk would go above SOURCE up to "/", reading every directory
+    // on the way. Answer only while the directory is still below SOURCE
+    // (checked before the step, so nothing outside is opened, and after
+    // it, against a concurrent move).
+    auto root = StatFd(inodes_->Get(kRootNode)->fd.get());
+    if (!root || !WithinTree(parent.fd.get(), *root)) return Fail(ENOENT);
     fd.reset(::openat(parent.fd.get(), "..", O_PATH | O_NOFOLLOW | O_CLOEXEC));
-    if (fd && !PathWithin(FdPath(fd.get()), root_path, /*strict=*/false)) return Fail(ENOENT);
+    if (fd && !WithinTree(fd.get(), *root)) return Fail(ENOENT);
   } else {
     if (!IsPlainName(name)) return Fail(name.size() > 255 ? ENAMETOOLONG : ENOENT);
     std::string n(name);
@@ -267,25 +276,37 @@ void PassthroughFs::SetAttr(const Context& ctx, const req::SetAttr& in, ReplyAtt
   std::shared_ptr<OpenFile> file = in.fh ? GetOpenFile(*in.fh) : nullptr;
   int open_fd = file ? file->fd.get() : -1;
   const std::string path = ProcPath(inode->fd.get());
-  AsCaller as_caller(ctx, kernel_checks_permissions());
+  const bool checked = kernel_checks_permissions();
 
   if (in.mode) {
+    // The kernel has dropped setgid from the mode where the caller may not
+    // set it (with default_permissions).
+    AsCaller as_caller(ctx, checked);
     int rc = open_fd >= 0 ? ::fchmod(open_fd, *in.mode & 07777)
                           : ::fchmodat(AT_FDCWD, path.c_str(), *in.mode & 07777, 0);
     if (rc != 0) return reply.Error(Errno::Last());
   }
   if (in.uid || in.gid) {
+    // chown clears setuid, and setgid as the kernel's rules say for this
+    // caller (FATTR_KILL_SUIDGID comes with every chown, so it says
+    // nothing about the caller's CAP_FSETID): the source filesystem
+    // decides, with the caller's group.
+    AsCaller as_caller(ctx, checked, /*keeps_setid=*/ctx.uid() == 0);
     uid_t uid = in.uid ? *in.uid : static_cast<uid_t>(-1);
     gid_t gid = in.gid ? *in.gid : static_cast<gid_t>(-1);
     if (::fchownat(inode->fd.get(), "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
       return reply.Error(Errno::Last());
   }
   if (in.size) {
+    // FATTR_KILL_SUIDGID with a size: the caller lacks CAP_FSETID, so the
+    // truncate clears the bits as natively.
+    AsCaller as_caller(ctx, checked, /*keeps_setid=*/!in.kill_suidgid);
     int rc = open_fd >= 0 ? ::ftruncate(open_fd, static_cast<off_t>(*in.size))
                           : ::truncate(path.c_str(), static_cast<off_t>(*in.size));
     if (rc != 0) return reply.Error(Errno::Last());
   }
   if (!in.atime.omitted() || !in.mtime.omitted()) {
+    AsCaller as_caller(ctx, checked);
     timespec times[2] = {in.atime.ForUtimensat(), in.mtime.ForUtimensat()};
     int rc;
     if (open_fd >= 0) {
@@ -301,15 +322,6 @@ void PassthroughFs::SetAttr(const Context& ctx, const req::SetAttr& in, ReplyAtt
   }
   auto st = StatFd(inode->fd.get());
   if (!st) return reply.Error(st.error());
-  // FATTR_KILL_SUIDGID: the kernel leaves dropping setuid/setgid to us when
-  // an unprivileged caller truncates or chowns.
-  if (in.kill_suidgid && !in.mode) {
-    mode_t kill = S_ISUID | ((st->st_mode & S_IXGRP) ? S_ISGID : 0);
-    if (st->st_mode & kill) {
-      mode_t mode = st->st_mode & 07777 & ~kill;
-      if (::fchmodat(AT_FDCWD, path.c_str(), mode, 0) == 0) st->st_mode &= ~kill;
-    }
-  }
   reply.Ok(Attr::FromStat(*st), attr_timeout_);
 }
 

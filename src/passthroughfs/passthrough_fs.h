@@ -135,7 +135,7 @@ class PassthroughFs : public fusekit::Operations {
   fusekit::Result<fusekit::UniqueFd> Reopen(const Inode& inode, int flags) const;
   // Counts an open of `inode`; returns the backing id its open must carry,
   // or nullopt when the daemon serves this inode's I/O.
-  std::optional<fusekit::BackingId> AttachOpen(Inode& inode, int open_flags, uint32_t caller_uid);
+  std::optional<fusekit::BackingId> AttachOpen(Inode& inode, int open_flags);
   void DetachOpen(Inode& inode);
   fusekit::FileHandle AddOpenFile(std::shared_ptr<Inode> inode, fusekit::UniqueFd fd,
                                   bool passthrough_writable);
@@ -152,8 +152,7 @@ class PassthroughFs : public fusekit::Operations {
   int DaemonOpenFlags(int flags) const;
 
   // Finishes a CREATE or TMPFILE whose file is open as `fd`.
-  void ReplyCreated(const fusekit::Context& ctx, fusekit::UniqueFd fd, int flags,
-                    fusekit::ReplyCreate reply);
+  void ReplyCreated(fusekit::UniqueFd fd, int flags, fusekit::ReplyCreate reply);
 
   std::unique_ptr<InodeTable> inodes_;
   const FsOptions options_;

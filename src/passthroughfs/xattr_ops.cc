@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "caller.h"
 #include "fs_util.h"
 #include "passthrough_fs.h"
 

@@ -364,6 +364,36 @@ TEST_F(CliTest, FusermountUEndsTheDaemon) {
   EXPECT_FALSE(IsMounted(mnt_));
 }
 
+// umount, then another daemon mounts at once at the same path, and only
+// then the first one exits: it must leave the newcomer mounted. (Stopped
+// with SIGSTOP until the second mount is up, so the order is certain.)
+TEST_F(CliTest, ExitingDaemonLeavesTheNextMountAtItsPathAlone) {
+  auto first = Start({"-f"});
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(first->WaitMounted()) << first->Output();
+  EXPECT_EQ(ReadFile(mnt_ + "/hello"), kContent);
+  first->Signal(SIGSTOP);
+  // umount2 itself: umount(8) would stat the mount point and wait for the
+  // stopped daemon.
+  ASSERT_EQ(::umount2(mnt_.c_str(), 0), 0) << std::strerror(errno);
+  WriteFile(source_ + "/second", "served by the second daemon\n");
+  auto second = Start({"-f"});
+  ASSERT_TRUE(second);
+  ASSERT_TRUE(second->WaitMounted()) << second->Output();
+  ASSERT_EQ(ReadFile(mnt_ + "/second"), "served by the second daemon\n");
+  ASSERT_FALSE(first->WaitExit(milliseconds(0))) << "the first daemon exited before the second mounted";
+  auto second_mount = fusekit::FindMount(mnt_);
+  ASSERT_TRUE(second_mount);
+
+  first->Signal(SIGCONT);  // its worker now reads ENODEV: the first mount is gone
+  EXPECT_EQ(ExitCode(first->WaitExit(kTimeout)), 0) << first->Output();
+  auto now = fusekit::FindMount(mnt_);
+  ASSERT_TRUE(now) << "the first daemon's exit unmounted the second daemon's mount";
+  EXPECT_EQ(now->id, second_mount->id);
+  EXPECT_EQ(ReadFile(mnt_ + "/second"), "served by the second daemon\n");
+  StopCleanly(*second);
+}
+
 // The daemon changes its directory to /: relative paths given on the
 // command line must still be unmounted by a SIGTERM.
 TEST_F(CliTest, DaemonWithRelativePathsUnmountsOnSigterm) {

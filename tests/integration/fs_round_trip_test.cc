@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,8 +36,9 @@ using std::chrono::seconds;
 
 class RoundTrips : public testing::Test {
  protected:
-  void Mount(FsOptions options) {
-    source_ = tmp_.Sub("source");
+  // Over `source`, or a fresh directory.
+  void Mount(FsOptions options, std::string source = "") {
+    source_ = source.empty() ? tmp_.Sub("source") : source;
     auto fs = PassthroughFs::Create(
         UniqueFd(::open(source_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)), options);
     ASSERT_TRUE(fs) << fs.error().message();
@@ -51,6 +53,9 @@ class RoundTrips : public testing::Test {
   }
 
   uint64_t count(Opcode op) const { return mount_->session().stats().count(op); }
+  uint64_t attr_invalidations() const {
+    return mount_->session().stats().notifications(fusekit::NotifyCode::kInvalInode);
+  }
   std::string M(const std::string& name) const { return mount_->path() + "/" + name; }
   std::string S(const std::string& name) const { return source_ + "/" + name; }
 
@@ -137,6 +142,54 @@ TEST_F(RoundTrips, PassthroughOpensOnALocalSourceSkipFlushButNotAttributes) {
       seconds(10)))
       << "the mount shows SOURCE's mtime after the last close";
   EXPECT_EQ(ReadAll(M("mapped")).substr(0, 4), "mmap");
+}
+
+// Kernel 6.18 sends GETATTR after FSYNC by itself, so what the mount shows
+// cannot tell whether the daemon invalidated: its notifications can.
+TEST_F(RoundTrips, FsyncOfAPassthroughWriteInvalidatesAttributes) {
+  ASSERT_NO_FATAL_FAILURE(Mount(FsOptions{}));
+  if (!fs_->passthrough_active()) GTEST_SKIP() << fs_->PassthroughStatus();
+  UniqueFd fd(::open(M("f").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  ASSERT_TRUE(fd);
+  ASSERT_EQ(::pwrite(fd.get(), "data", 4, 0), 4);
+  uint64_t before = attr_invalidations();
+  ASSERT_EQ(::fsync(fd.get()), 0);
+  EXPECT_EQ(attr_invalidations(), before + 1) << "FSYNC of a passthrough-written file";
+  ASSERT_EQ(::fdatasync(fd.get()), 0);
+  EXPECT_EQ(attr_invalidations(), before + 2) << "FSYNC with datasync";
+}
+
+TEST_F(RoundTrips, FsyncOfAReadOnlyPassthroughOpenSendsNoInvalidation) {
+  ASSERT_NO_FATAL_FAILURE(Mount(FsOptions{}));
+  if (!fs_->passthrough_active()) GTEST_SKIP() << fs_->PassthroughStatus();
+  WriteAll(S("f"), "data");
+  UniqueFd fd(::open(M("f").c_str(), O_RDONLY | O_CLOEXEC));
+  ASSERT_TRUE(fd);
+  uint64_t before = attr_invalidations();
+  ASSERT_EQ(::fsync(fd.get()), 0);
+  EXPECT_EQ(attr_invalidations(), before);
+}
+
+// Over a source whose close() may report errors (overlayfs here) FLUSH is
+// kept, and it is FLUSH that invalidates, synchronously inside close().
+TEST_F(RoundTrips, FlushOfAPassthroughWriteInvalidatesAttributes) {
+  std::string lower = tmp_.Sub("lower"), upper = tmp_.Sub("upper"), work = tmp_.Sub("work");
+  std::string merged = tmp_.Sub("merged");
+  std::string opts = "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work;
+  if (::mount("overlay", merged.c_str(), "overlay", 0, opts.c_str()) != 0)
+    GTEST_SKIP() << "cannot mount overlayfs: " << std::strerror(errno);
+  ASSERT_NO_FATAL_FAILURE(Mount(FsOptions{}, merged));
+  if (!fs_->passthrough_active()) GTEST_SKIP() << fs_->PassthroughStatus();
+  ASSERT_TRUE(fs_->flush_reports_errors());
+  UniqueFd fd(::open(M("f").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  ASSERT_TRUE(fd);
+  ASSERT_EQ(::pwrite(fd.get(), "data", 4, 0), 4);
+  ASSERT_GT(fs_->counters().passthrough_opens.load(), 0u);
+  uint64_t flushes = count(Opcode::FLUSH);
+  uint64_t before = attr_invalidations();
+  fd.reset();  // FLUSH, synchronously
+  EXPECT_EQ(count(Opcode::FLUSH), flushes + 1);
+  EXPECT_EQ(attr_invalidations(), before + 1) << "FLUSH of a passthrough-written file";
 }
 
 TEST_F(RoundTrips, DirectoryListingIsCachedWhileUnchangedInSource) {

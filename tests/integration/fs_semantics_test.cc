@@ -1,7 +1,6 @@
-// passthroughfs semantics that the behaviour suite does not reach: setuid
-// dropped for unprivileged writers exactly as natively (passthrough writes
-// run with the daemon's credentials), inodes forgotten under memory
-// pressure, attributes after mmap writes, and O_DIRECT opens.
+// passthroughfs semantics that the behaviour suite does not reach: inodes
+// forgotten under memory pressure, attributes after mmap writes, and
+// O_DIRECT opens.
 #include <fcntl.h>
 #include <grp.h>
 #include <sys/mman.h>
@@ -102,45 +101,7 @@ class Semantics : public testing::TestWithParam<Mode> {
   std::unique_ptr<InProcessMount> mount_;
 };
 
-TEST_P(Semantics, UnprivilegedWriterDropsSetuidAndSetgidAsNatively) {
-  // Owned by root, writable by all, setuid and setgid with group execute:
-  // a write by another user must drop both bits.
-  std::string path = Path("suid");
-  {
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
-    ASSERT_TRUE(fd) << std::strerror(errno);
-    ASSERT_EQ(::write(fd.get(), "abc", 3), 3);
-  }
-  ASSERT_EQ(::chmod(path.c_str(), 06777), 0);
-  struct stat st;
-  ASSERT_EQ(::stat(path.c_str(), &st), 0);
-  ASSERT_EQ(st.st_mode & 07777, 06777u);
-  const char* p = path.c_str();
-  EXPECT_EQ(AsUser([p] {
-              int fd = ::open(p, O_WRONLY);
-              if (fd < 0) return 1;
-              if (::pwrite(fd, "x", 1, 1) != 1) return 2;
-              ::close(fd);
-              return 0;
-            }),
-            0);
-  ASSERT_EQ(::stat(path.c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 07777, 0777u) << "through the mount";
-  ASSERT_EQ(::stat((source_ + "/suid").c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 07777, 0777u) << "in SOURCE";
-}
-
-TEST_P(Semantics, RootWriterKeepsSetuidAsNatively) {
-  std::string path = Path("suid-root");
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
-  ASSERT_TRUE(fd);
-  ASSERT_EQ(::fchmod(fd.get(), 04755), 0);
-  ASSERT_EQ(::pwrite(fd.get(), "abc", 3, 0), 3);
-  fd.reset();
-  struct stat st;
-  ASSERT_EQ(::stat(path.c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 07777, 04755u);
-}
+// setuid/setgid under writes, truncation and the rest: setid_test.cc.
 
 TEST_P(Semantics, MmapWritesShowInMtimeAfterFsync) {
   std::string path = Path("mapped");

@@ -27,6 +27,7 @@
 
 #include <gtest/gtest.h>
 
+#include "fusekit/mountinfo.h"
 #include "hello_fs.h"
 #include "mount_fixture.h"
 
@@ -259,6 +260,26 @@ TEST(HelloInProcess, MountUnmount50TimesLeaksNoFdOrThread) {
   WaitUntil([&] { return CountOpenFds() == fds && CountThreads() == threads; }, seconds(5));
   EXPECT_EQ(CountOpenFds(), fds) << "open now:\n" << DescribeOpenFds();
   EXPECT_EQ(CountThreads(), threads);
+}
+
+// A Mount unmounts only its own mount: after umount(2) and another mount at
+// the same path, destroying the first Mount leaves the second in place.
+TEST(MountObject, UnmountsOnlyItsOwnMountAtThePath) {
+  TempDir tmp;
+  const std::string path = tmp.Sub("mnt");
+  auto first = Mount::Create(path, MountOptions{});
+  ASSERT_TRUE(first) << first.error().message();
+  ASSERT_EQ(::umount2(path.c_str(), 0), 0) << std::strerror(errno);
+  auto second = Mount::Create(path, MountOptions{});
+  ASSERT_TRUE(second) << second.error().message();
+  auto before = fusekit::FindMount(path);
+  ASSERT_TRUE(before);
+  EXPECT_TRUE(first->Unmount());
+  auto after = fusekit::FindMount(path);
+  ASSERT_TRUE(after) << "the first Mount detached the second";
+  EXPECT_EQ(after->id, before->id);
+  EXPECT_TRUE(second->Unmount());
+  EXPECT_FALSE(IsMounted(path));
 }
 
 // The fixture's own promise: a session that does not end is aborted through

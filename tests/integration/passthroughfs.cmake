@@ -30,3 +30,10 @@ add_test(NAME enable_uring_restore
   COMMAND ${CMAKE_CURRENT_LIST_DIR}/enable_uring.sh restore ${CMAKE_BINARY_DIR}/enable_uring.saved)
 set_tests_properties(enable_uring_set PROPERTIES FIXTURES_SETUP enable_uring LABELS integration)
 set_tests_properties(enable_uring_restore PROPERTIES FIXTURES_CLEANUP enable_uring LABELS integration)
+
+# setuid/setgid under changes by unprivileged users, native and mounted
+# side by side (integration/setid_test.cc).
+add_executable(setid_tests ${CMAKE_CURRENT_LIST_DIR}/setid_test.cc)
+target_link_libraries(setid_tests PRIVATE passthroughfs_core fusekit_test_fixture GTest::gtest_main)
+gtest_discover_tests(setid_tests
+  PROPERTIES LABELS integration TIMEOUT 120 FIXTURES_REQUIRED enable_uring)

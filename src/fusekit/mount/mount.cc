@@ -27,6 +27,33 @@ extern char** environ;
 
 namespace fusekit {
 
+namespace {
+
+// What tells one mount at a path from the next one made there: the
+// kernel's 64-bit mount id, never reused (STATX_MNT_ID_UNIQUE, Linux 6.8+),
+// else the reusable one. Both 0 when there is no mount there.
+struct MountIdentity {
+  uint64_t unique_id = 0;
+  uint64_t mount_id = 0;
+};
+
+constexpr unsigned kStatxMntIdUnique = 0x4000;  // not yet in Debian 12's headers
+
+MountIdentity IdentifyMount(const std::string& path) {
+  // AT_STATX_DONT_SYNC: a FUSE mount answers from its cached attributes and
+  // sends no request, so this works before INIT and after the server's end.
+  struct statx sx {};
+  if (::statx(AT_FDCWD, path.c_str(), AT_STATX_DONT_SYNC | AT_NO_AUTOMOUNT,
+              STATX_MNT_ID | kStatxMntIdUnique, &sx) != 0)
+    return {};
+  MountIdentity id;
+  if (sx.stx_mask & kStatxMntIdUnique) id.unique_id = sx.stx_mnt_id;
+  else if (sx.stx_mask & STATX_MNT_ID) id.mount_id = sx.stx_mnt_id;
+  return id;
+}
+
+}  // namespace
+
 struct Mount::State {
   std::string mountpoint;
   std::shared_ptr<const UniqueFd> device;
@@ -34,6 +61,8 @@ struct Mount::State {
   bool via_fusermount = false;
   UniqueFd fusermount_socket;  // auto_unmount: fusermount3 unmounts when it closes
   pid_t fusermount_pid = -1;
+  // Which mount at `mountpoint` is ours, taken right after mounting.
+  MountIdentity identity;
 
   std::mutex mutex;
   // Set once mounted: a Create that fails must not unmount from its
@@ -42,6 +71,10 @@ struct Mount::State {
   bool mounted = false;
 
   Status Unmount();
+  // Whether the topmost mount at `mountpoint` is still this one: not once
+  // it was unmounted (umount(8), fusermount3 -u), nor when another mount
+  // has been made at the same path since.
+  bool OursIsOnTop() const;
   ~State();
 };
 
@@ -279,14 +312,41 @@ Result<Mount> Mount::Create(const std::string& mountpoint, const MountOptions& o
   }
   state->mounted = true;
   // Not stat(): the mount answers nothing until the session has done INIT.
+  state->identity = IdentifyMount(canonical);
   if (auto m = FindMount(canonical)) state->connection_id = m->minor;
   return Mount(std::move(state));
+}
+
+bool Mount::State::OursIsOnTop() const {
+  MountIdentity now = IdentifyMount(mountpoint);
+  // Without the kernel's unique ids (before 6.8) the reusable ones must do.
+  if (identity.unique_id != 0 && now.unique_id != 0) return now.unique_id == identity.unique_id;
+  auto top = FindMount(mountpoint);
+  return top && top->id == identity.mount_id && top->minor == connection_id;
 }
 
 Status Mount::State::Unmount() {
   std::lock_guard lock(mutex);
   if (!mounted) return Ok();
   mounted = false;
+  // Unmount by path only what is still ours there: after umount(8) and a
+  // quick mount of another server at the same path, detaching "the mount
+  // at mountpoint" would detach the newcomer and expose the directory
+  // below it. (A mount made in the instant between this check and the
+  // unmount is not covered; a mount already gone needs nothing.)
+  if (!OursIsOnTop()) {
+    LogDebug("{} is no longer this connection's mount: not unmounting", mountpoint);
+    if (fusermount_socket) {
+      // The auto_unmount helper unmounts by path once its socket closes:
+      // it must not get that far. It runs setuid with our real uid, so we
+      // may kill it.
+      ::kill(fusermount_pid, SIGKILL);
+      int wstatus = 0;
+      ::waitpid(fusermount_pid, &wstatus, 0);
+      fusermount_socket.reset();
+    }
+    return Ok();
+  }
   if (via_fusermount) {
     auto pid = SpawnFusermount({"-u", "-z", "-q", "--", mountpoint}, -1);
     if (!pid) return Fail(pid.error());

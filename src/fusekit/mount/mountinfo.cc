@@ -57,6 +57,8 @@ std::vector<MountInfoEntry> ReadMountInfo() {
     fields >> entry.fstype >> source >> entry.super_options;
     entry.point = Unescape(point);
     entry.source = Unescape(source);
+    entry.id = static_cast<unsigned>(std::strtoul(id.c_str(), nullptr, 10));
+    entry.parent_id = static_cast<unsigned>(std::strtoul(parent.c_str(), nullptr, 10));
     if (auto colon = dev.find(':'); colon != std::string::npos) {
       entry.major = static_cast<unsigned>(std::strtoul(dev.c_str(), nullptr, 10));
       entry.minor = static_cast<unsigned>(std::strtoul(dev.c_str() + colon + 1, nullptr, 10));
@@ -67,11 +69,25 @@ std::vector<MountInfoEntry> ReadMountInfo() {
 }
 
 std::optional<MountInfoEntry> FindMount(const std::string& canonical_path) {
-  std::optional<MountInfoEntry> found;
+  // Mounts stacked at one path: the topmost is the one no other mount
+  // there is mounted on.
+  std::vector<MountInfoEntry> here;
   for (auto& m : ReadMountInfo()) {
-    if (m.point == canonical_path) found = std::move(m);
+    if (m.point == canonical_path) here.push_back(std::move(m));
   }
-  return found;
+  for (auto& m : here) {
+    bool covered = false;
+    for (auto& other : here) covered |= other.parent_id == m.id;
+    if (!covered) return std::move(m);
+  }
+  return std::nullopt;
+}
+
+unsigned MountIdOf(int fd) {
+  std::string info = ReadWholeFile(("/proc/self/fdinfo/" + std::to_string(fd)).c_str());
+  auto at = info.find("mnt_id:");
+  if (at == std::string::npos) return 0;
+  return static_cast<unsigned>(std::strtoul(info.c_str() + at + 7, nullptr, 10));
 }
 
 }  // namespace fusekit

@@ -9,11 +9,23 @@
 namespace fusekit {
 namespace {
 
-Status Send(const SessionShared* shared, abi::fuse_notify_code code, std::span<const iovec> iov) {
+Status Send(SessionShared* shared, abi::fuse_notify_code code, std::span<const iovec> iov) {
   // Before INIT is answered the kernel rejects notifications; say so plainly.
   if (shared == nullptr || !shared->initialized.load()) return Fail(ENOTCONN);
-  return transport::WriteMessage(shared->device->get(), 0, code, iov);
+  auto status = transport::WriteMessage(shared->device->get(), 0, code, iov);
+  if (status) shared->stats.AddNotification(static_cast<NotifyCode>(code));
+  return status;
 }
+
+static_assert(static_cast<uint32_t>(NotifyCode::kInvalInode) == abi::FUSE_NOTIFY_INVAL_INODE &&
+              static_cast<uint32_t>(NotifyCode::kInvalEntry) == abi::FUSE_NOTIFY_INVAL_ENTRY &&
+              static_cast<uint32_t>(NotifyCode::kStore) == abi::FUSE_NOTIFY_STORE &&
+              static_cast<uint32_t>(NotifyCode::kRetrieve) == abi::FUSE_NOTIFY_RETRIEVE &&
+              static_cast<uint32_t>(NotifyCode::kDelete) == abi::FUSE_NOTIFY_DELETE &&
+              static_cast<uint32_t>(NotifyCode::kResend) == abi::FUSE_NOTIFY_RESEND &&
+              static_cast<uint32_t>(NotifyCode::kIncEpoch) == abi::FUSE_NOTIFY_INC_EPOCH &&
+              static_cast<uint32_t>(NotifyCode::kPrune) == abi::FUSE_NOTIFY_PRUNE &&
+              kMaxNotifyCode == abi::FUSE_NOTIFY_PRUNE);
 
 iovec Piece(const void* data, size_t size) { return {const_cast<void*>(data), size}; }
 

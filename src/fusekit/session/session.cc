@@ -56,7 +56,7 @@ struct Session::Impl {
       : ops(ops),
         config(config),
         shared(std::make_shared<SessionShared>()),
-        dispatcher(ops, *shared, stats),
+        dispatcher(ops, *shared, shared->stats),
         unmount(mount.Unmounter()) {
     shared->device = mount.device();
   }
@@ -74,7 +74,6 @@ struct Session::Impl {
 
   Operations& ops;
   Config config;
-  Stats stats;
   std::shared_ptr<SessionShared> shared;
   Dispatcher dispatcher;
   std::function<void()> unmount;
@@ -170,7 +169,7 @@ void Session::Impl::RingWorker(std::shared_ptr<transport::UringQueue> queue) {
       [this](std::span<const std::byte> bytes, const std::shared_ptr<ReplySink>& sink) {
         abi::fuse_in_header in;
         std::memcpy(&in, bytes.data(), sizeof(in));
-        stats.AddIoUring(in.opcode);
+        shared->stats.AddIoUring(in.opcode);
         dispatcher.Handle(bytes, sink);
       },
       stopping);
@@ -297,7 +296,7 @@ void Session::Stop() { impl_->Stop(); }
 bool Session::ready() const { return impl_->shared->ready.load(); }
 const ConnectionInfo& Session::connection() const { return impl_->shared->connection; }
 Notifier Session::notifier() const { return Notifier(impl_->shared); }
-const Stats& Session::stats() const { return impl_->stats; }
+const Stats& Session::stats() const { return impl_->shared->stats; }
 const std::shared_ptr<const UniqueFd>& Session::device() const { return impl_->shared->device; }
 
 }  // namespace fusekit

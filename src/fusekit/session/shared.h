@@ -10,6 +10,7 @@
 #include "fusekit/notifier.h"
 #include "fusekit/operations.h"
 #include "fusekit/proto/decode.h"
+#include "fusekit/session.h"
 #include "fusekit/unique_fd.h"
 
 namespace fusekit {
@@ -22,6 +23,7 @@ struct SessionShared : std::enable_shared_from_this<SessionShared> {
   proto::DecodeOptions decode;
   std::atomic<bool> initialized{false};  // INIT answered: notifications allowed
   std::atomic<bool> ready{false};        // and Operations::Init returned
+  Stats stats;  // the session's, shared so that notifications count too
 
   std::mutex retrieve_mutex;
   uint64_t next_retrieve_unique = 1;
