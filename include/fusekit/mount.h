@@ -19,6 +19,13 @@
 
 namespace fusekit {
 
+// How reads update access times on a mount (mount(8)'s atime options).
+enum class Atime {
+  kRelatime,    // the kernel's default: when atime is older than mtime or ctime, or than a day
+  kNoatime,     // never
+  kStrictatime  // at every access
+};
+
 struct MountOptions {
   std::string fsname = "fusekit";
   std::string subtype;  // shown as fuse.<subtype> in /proc/mounts
@@ -28,7 +35,8 @@ struct MountOptions {
   bool nosuid = false;
   bool nodev = false;
   bool noexec = false;
-  bool noatime = false;
+  Atime atime = Atime::kRelatime;  // noatime, relatime, strictatime, atime
+  bool nodiratime = false;
   bool nonempty = false;  // allow mounting over a non-empty directory
   std::optional<uint32_t> max_read;
   std::optional<uint32_t> blksize;  // the kernel accepts it for fuseblk only

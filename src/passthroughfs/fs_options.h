@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "fusekit/mount.h"
+
 namespace passthroughfs {
 
 enum class PassthroughMode {
@@ -41,6 +43,10 @@ struct FsOptions {
   bool no_default_permissions = false;  // keep it off even with allow_other
   bool allow_other = false;
   bool read_only = false;
+  // How reads through the mount update atime in SOURCE (the mount's atime
+  // options): see SourceView.
+  fusekit::Atime atime = fusekit::Atime::kRelatime;
+  bool nodiratime = false;
 };
 
 }  // namespace passthroughfs

@@ -13,6 +13,7 @@
 #include "fusekit/session.h"
 #include "options.h"
 #include "passthrough_fs.h"
+#include "remount.h"
 
 namespace {
 
@@ -103,6 +104,7 @@ int main(int argc, char** argv) {
   if (parsed.exit_code >= 0) return parsed.exit_code;
   CommandLine& cl = parsed.command_line;
   fusekit::ConfigureLogging(cl.debug, cl.foreground);
+  if (cl.remount) return passthroughfs::Remount(cl);
 
   if (auto error = passthroughfs::CheckPaths(cl); !error.empty()) {
     std::fprintf(stderr, "passthroughfs: %s\n", error.c_str());

@@ -63,8 +63,7 @@ fusekit::Result<std::vector<std::string>> ParseMountItem(fusekit::MountOptions& 
 bool IsIgnoredMountOption(const std::string& item) {
   static const char* const kIgnored[] = {
       "defaults", "auto",     "noauto",      "user",        "nouser",    "users",
-      "owner",    "group",    "_netdev",     "nofail",      "relatime",  "norelatime",
-      "strictatime", "nostrictatime", "lazytime", "nolazytime", "diratime", "nodiratime",
+      "owner",    "group",    "_netdev",     "nofail",      "lazytime",  "nolazytime",
       "async",    "sync",     "dirsync",     "silent",      "loud"};
   for (const char* k : kIgnored)
     if (item == k) return true;
@@ -144,6 +143,7 @@ ParseOutcome ParseCommandLine(int argc, char** argv) {
   app.add_option("-o", option_lists,
                  "comma-separated options: mount options (allow_other, default_permissions, "
                  "ro, rw, fsname=, subtype=, nonempty, nosuid, nodev, noexec, noatime, "
+                 "relatime, strictatime, nodiratime, remount, "
                  "max_read=) and passthrough=auto|always|never, direct_io, "
                  "cache=auto|always|never, entry_timeout=, attr_timeout=, negative_timeout=, "
                  "writeback, threads=N, clone_fd, noclone_fd, max_stack_depth=1|2, nosplice, "
@@ -173,8 +173,21 @@ ParseOutcome ParseCommandLine(int argc, char** argv) {
   for (const auto& list : option_lists) {
     std::stringstream items(list);
     std::string item;
+    while (std::getline(items, item, ',')) cl.remount |= item == "remount";
+  }
+  for (const auto& list : option_lists) {
+    std::stringstream items(list);
+    std::string item;
     while (std::getline(items, item, ',')) {
-      if (item.empty() || IsIgnoredMountOption(item)) continue;
+      if (item.empty() || IsIgnoredMountOption(item) || item == "remount") continue;
+      // On a remount, mount(8) also hands back what /proc/mounts shows of
+      // the mount, which only the kernel sets.
+      if (cl.remount && (item.rfind("user_id=", 0) == 0 || item.rfind("group_id=", 0) == 0 ||
+                         item.rfind("rootmode=", 0) == 0))
+        continue;
+      for (const char* a : {"atime", "noatime", "relatime", "norelatime", "strictatime",
+                            "nostrictatime", "diratime", "nodiratime"})
+        cl.atime_given |= item == a;
       auto rest = ParseMountItem(cl.mount, item);
       if (!rest) return usage_error("bad value in -o " + item);
       if (rest->empty()) {
@@ -196,6 +209,8 @@ ParseOutcome ParseCommandLine(int argc, char** argv) {
   cl.fs.default_permissions = cl.mount.default_permissions;
   cl.fs.allow_other = cl.mount.allow_other;
   cl.fs.read_only = cl.mount.read_only;
+  cl.fs.atime = cl.mount.atime;
+  cl.fs.nodiratime = cl.mount.nodiratime;
   return out;
 }
 

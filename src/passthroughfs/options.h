@@ -16,6 +16,10 @@ struct CommandLine {
   FsOptions fs;
   fusekit::MountOptions mount;
   bool fsname_given = false;  // -o fsname=...; else fsname is SOURCE's absolute path
+  // -o remount (mount(8) on `mount -o remount`): change the mount already at
+  // MOUNTPOINT instead of making one.
+  bool remount = false;
+  bool atime_given = false;  // an atime option was among the -o items
 };
 
 // Either the parsed command line, or the exit code to leave with at once

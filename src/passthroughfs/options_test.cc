@@ -141,7 +141,7 @@ TEST(OptionsTest, MountOptions) {
   EXPECT_TRUE(cl.mount.nosuid);
   EXPECT_TRUE(cl.mount.nodev);
   EXPECT_TRUE(cl.mount.noexec);
-  EXPECT_TRUE(cl.mount.noatime);
+  EXPECT_EQ(cl.mount.atime, fusekit::Atime::kNoatime);
   CommandLine dp = WithO("default_permissions");
   EXPECT_TRUE(dp.mount.default_permissions);
   EXPECT_TRUE(dp.fs.default_permissions);
@@ -194,12 +194,12 @@ TEST(OptionsTest, MountAndFstabLeftoversAreAccepted) {
   CommandLine cl = WithO(
       "defaults,auto,noauto,user,nouser,users,owner,group,_netdev,nofail,x-systemd.automount,"
       "x-systemd.device-timeout=10,x-gvfs-show,comment=backup,user=root,rw,suid,dev,exec,"
-      "relatime,norelatime,strictatime,lazytime,nodiratime,async,atime,passthrough=auto");
+      "lazytime,async,passthrough=auto");
   EXPECT_FALSE(cl.mount.read_only);
   EXPECT_FALSE(cl.mount.nosuid);
   EXPECT_FALSE(cl.mount.nodev);
   EXPECT_FALSE(cl.mount.noexec);
-  EXPECT_FALSE(cl.mount.noatime);
+  EXPECT_EQ(cl.mount.atime, fusekit::Atime::kRelatime);
   // What mount.fuse3 really passed for `mount -t fuse.passthroughfs ... -o allow_other`
   // and for an fstab line with `defaults,allow_other,noauto,users,noexec`.
   EXPECT_TRUE(WithO("rw,allow_other,passthrough=auto,dev,suid").mount.allow_other);
@@ -209,6 +209,32 @@ TEST(OptionsTest, MountAndFstabLeftoversAreAccepted) {
   EXPECT_TRUE(users.mount.nodev);
   EXPECT_FALSE(WithO("nosuid,suid").mount.nosuid);
   EXPECT_FALSE(WithO("nodev,dev").mount.nodev);
+}
+
+// The atime options, as mount(8) reads them: the last one wins; "atime",
+// "norelatime" and "nostrictatime" leave it to the kernel's relatime.
+TEST(OptionsTest, AtimeOptions) {
+  using fusekit::Atime;
+  EXPECT_EQ(WithO("rw").fs.atime, Atime::kRelatime);
+  EXPECT_EQ(WithO("noatime").fs.atime, Atime::kNoatime);
+  EXPECT_EQ(WithO("strictatime").fs.atime, Atime::kStrictatime);
+  EXPECT_EQ(WithO("noatime,relatime").fs.atime, Atime::kRelatime);
+  EXPECT_EQ(WithO("strictatime,atime").fs.atime, Atime::kRelatime);
+  EXPECT_EQ(WithO("noatime,norelatime").fs.atime, Atime::kRelatime);
+  EXPECT_EQ(WithO("strictatime,nostrictatime").fs.atime, Atime::kRelatime);
+  EXPECT_TRUE(WithO("nodiratime").fs.nodiratime);
+  EXPECT_FALSE(WithO("nodiratime,diratime").fs.nodiratime);
+  EXPECT_EQ(WithO("strictatime").mount.atime, Atime::kStrictatime);
+}
+
+// `mount -o remount,...`: mount(8) runs the helper again with "remount" and
+// what it knows of the mount (its fstab line or its mountinfo options).
+TEST(OptionsTest, Remount) {
+  CommandLine cl = WithO("ro,noatime,remount,user_id=0,group_id=0,default_permissions,"
+                         "allow_other,dev,suid");
+  EXPECT_TRUE(cl.remount);
+  EXPECT_TRUE(cl.mount.read_only);
+  EXPECT_FALSE(WithO("rw").remount);
 }
 
 TEST(OptionsTest, BadValuesExitTwo) {

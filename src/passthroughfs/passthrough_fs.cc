@@ -15,6 +15,7 @@
 #include "caller.h"
 #include "fs_util.h"
 #include "open_files.h"
+#include "source_view.h"
 #include "fusekit/log.h"
 
 namespace passthroughfs {
@@ -101,8 +102,13 @@ bool WithinTree(int dir, const struct stat& root) {
 
 Result<std::unique_ptr<PassthroughFs>> PassthroughFs::Create(UniqueFd source,
                                                              const FsOptions& options) {
-  UniqueFd root(::openat(source.get(), ".", O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!root) return FailLast();
+  std::string refusal;
+  auto view = OpenSourceView(source.get(), {options.atime, options.nodiratime}, refusal);
+  if (!view) {
+    if (!refusal.empty()) LogError("{}", refusal);
+    return Fail(view.error());
+  }
+  UniqueFd root = std::move(view->root);
   auto st = StatFd(root.get());
   if (!st) return Fail(st.error());
   if (!S_ISDIR(st->st_mode)) return Fail(ENOTDIR);

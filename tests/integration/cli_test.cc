@@ -643,4 +643,74 @@ TEST_F(CliMountCommandTest, FstabLine) {
   ExpectServesThenUmount(mounted);
 }
 
+// `mount -o remount,ro` and back: mount(8) runs the helper with "remount";
+// the same daemon keeps serving, writes fail with EROFS in between.
+TEST_F(CliMountCommandTest, RemountReadOnlyAndBack) {
+  auto mounted = RunCommand({"mount", "-t", "fuse.passthroughfs", source_, mnt_, "-o",
+                             "allow_other,noatime"});
+  ASSERT_EQ(mounted.code, 0) << mounted.output;
+  auto daemon = FindDaemon(mnt_);
+  ASSERT_TRUE(daemon);
+  WriteFile(mnt_ + "/before", "rw\n");
+  EXPECT_EQ(ReadFile(source_ + "/before"), "rw\n");
+
+  auto ro = RunCommand({"mount", "-o", "remount,ro", mnt_});
+  ASSERT_EQ(ro.code, 0) << ro.output;
+  auto info = fusekit::FindMount(mnt_);
+  ASSERT_TRUE(info);
+  EXPECT_TRUE(HasOption(info->mount_options, "ro")) << info->mount_options;
+  EXPECT_TRUE(HasOption(info->mount_options, "noatime")) << "kept: " << info->mount_options;
+  errno = 0;
+  EXPECT_EQ(::open((mnt_ + "/during").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644), -1);
+  EXPECT_EQ(errno, EROFS);
+  EXPECT_EQ(::unlink((mnt_ + "/before").c_str()), -1);
+  EXPECT_EQ(errno, EROFS);
+  EXPECT_EQ(ReadFile(mnt_ + "/hello"), kContent) << "still serves reads";
+
+  auto rw = RunCommand({"mount", "-o", "remount,rw,nosuid", mnt_});
+  ASSERT_EQ(rw.code, 0) << rw.output;
+  info = fusekit::FindMount(mnt_);
+  ASSERT_TRUE(info);
+  EXPECT_TRUE(HasOption(info->mount_options, "rw")) << info->mount_options;
+  EXPECT_TRUE(HasOption(info->mount_options, "nosuid")) << info->mount_options;
+  WriteFile(mnt_ + "/after", "rw again\n");
+  EXPECT_EQ(ReadFile(source_ + "/after"), "rw again\n");
+  EXPECT_EQ(FindDaemon(mnt_), daemon) << "the same daemon serves throughout";
+  ExpectServesThenUmount(CommandResult{0, ""});
+}
+
+TEST_F(CliMountCommandTest, RemountRefusesWhatAMountedDaemonCannotChange) {
+  auto mounted = RunCommand({"mount", "-t", "fuse.passthroughfs", source_, mnt_, "-o",
+                             "allow_other"});
+  ASSERT_EQ(mounted.code, 0) << mounted.output;
+  auto atime = RunCommand({"mount", "-o", "remount,strictatime", mnt_});
+  EXPECT_NE(atime.code, 0);
+  EXPECT_NE(atime.output.find("atime options of " + mnt_ + " cannot change"), std::string::npos)
+      << atime.output;
+  auto info = fusekit::FindMount(mnt_);
+  ASSERT_TRUE(info);
+  EXPECT_TRUE(HasOption(info->mount_options, "relatime")) << info->mount_options;
+  ExpectServesThenUmount(CommandResult{0, ""});
+}
+
+// Called directly, as mount.fuse3 would.
+TEST_F(CliTest, RemountOptionChangesTheMountInPlace) {
+  auto server = StartForeground({});
+  ASSERT_TRUE(server);
+  auto ro = RunCommand({binary_, "-o", "remount,ro", source_, mnt_});
+  ASSERT_EQ(ro.code, 0) << ro.output;
+  errno = 0;
+  EXPECT_EQ(::open((mnt_ + "/new").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644), -1);
+  EXPECT_EQ(errno, EROFS);
+  auto rw = RunCommand({binary_, "-o", "remount,rw", source_, mnt_});
+  ASSERT_EQ(rw.code, 0) << rw.output;
+  WriteFile(mnt_ + "/new", "x");
+  EXPECT_EQ(ReadFile(source_ + "/new"), "x");
+  auto elsewhere = RunCommand({binary_, "-o", "remount,ro", source_, tmp_.Sub("not-a-mount")});
+  EXPECT_EQ(elsewhere.code, 2);
+  EXPECT_NE(elsewhere.output.find("is not a fuse.passthroughfs mount"), std::string::npos)
+      << elsewhere.output;
+  StopCleanly(*server);
+}
+
 }  // namespace

@@ -37,3 +37,9 @@ add_executable(setid_tests ${CMAKE_CURRENT_LIST_DIR}/setid_test.cc)
 target_link_libraries(setid_tests PRIVATE passthroughfs_core fusekit_test_fixture GTest::gtest_main)
 gtest_discover_tests(setid_tests
   PROPERTIES LABELS integration TIMEOUT 120 FIXTURES_REQUIRED enable_uring)
+
+# The atime options against a native bind mount with the same options
+# (integration/atime_test.cc).
+add_executable(atime_tests ${CMAKE_CURRENT_LIST_DIR}/atime_test.cc)
+target_link_libraries(atime_tests PRIVATE passthroughfs_core fusekit_test_fixture GTest::gtest_main)
+gtest_discover_tests(atime_tests PROPERTIES LABELS integration TIMEOUT 120)

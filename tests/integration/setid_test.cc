@@ -7,7 +7,9 @@
 //
 // Modes: Passthrough (file I/O through backing files), PassthroughNever,
 // DirectIo, IoUring (passthrough over FUSE-over-io_uring; ctest's
-// enable_uring fixture turns the switch on).
+// enable_uring fixture turns the switch on), NoDefaultPermissions
+// (passthrough, allow_other without default_permissions: the source
+// filesystem checks as the caller).
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/falloc.h>
@@ -38,7 +40,7 @@ using fusekit::testing::TempDir;
 constexpr uid_t kUser = 4321;
 constexpr gid_t kUserGroup = 4321;
 
-enum class Mode { kPassthrough, kNever, kDirectIo, kIoUring };
+enum class Mode { kPassthrough, kNever, kDirectIo, kIoUring, kNoDefaultPermissions };
 
 std::string ModeName(const testing::TestParamInfo<Mode>& info) {
   switch (info.param) {
@@ -46,6 +48,7 @@ std::string ModeName(const testing::TestParamInfo<Mode>& info) {
     case Mode::kNever: return "PassthroughNever";
     case Mode::kDirectIo: return "DirectIo";
     case Mode::kIoUring: return "IoUring";
+    case Mode::kNoDefaultPermissions: return "NoDefaultPermissions";
   }
   return "?";
 }
@@ -177,7 +180,8 @@ class Setid : public testing::TestWithParam<Mode> {
     options.passthrough = GetParam() == Mode::kNever ? PassthroughMode::kNever : PassthroughMode::kAuto;
     options.direct_io = GetParam() == Mode::kDirectIo;
     options.io_uring = GetParam() == Mode::kIoUring;
-    options.default_permissions = true;
+    const bool kernel_checks = GetParam() != Mode::kNoDefaultPermissions;
+    options.default_permissions = kernel_checks;
     options.allow_other = true;
     auto fs = PassthroughFs::Create(
         UniqueFd(::open(source_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)), options);
@@ -186,7 +190,7 @@ class Setid : public testing::TestWithParam<Mode> {
     umask_ = ::umask(022);
     fusekit::MountOptions mount_options;
     mount_options.allow_other = true;
-    mount_options.default_permissions = true;
+    mount_options.default_permissions = kernel_checks;
     mount_ = InProcessMount::Start(*fs_, fs_->SessionConfig(), mount_options);
     ASSERT_NE(mount_, nullptr);
     mnt_ = mount_->path();
@@ -389,7 +393,7 @@ TEST_P(Setid, RootWriterKeepsBitsExceptThoseGivenWhileOpenThroughPassthrough) {
 
 INSTANTIATE_TEST_SUITE_P(Modes, Setid,
                          testing::Values(Mode::kPassthrough, Mode::kNever, Mode::kDirectIo,
-                                         Mode::kIoUring),
+                                         Mode::kIoUring, Mode::kNoDefaultPermissions),
                          ModeName);
 
 }  // namespace

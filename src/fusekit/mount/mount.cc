@@ -163,7 +163,9 @@ std::string FusermountOptions(const MountOptions& o) {
   if (o.nosuid) opts += ",nosuid";
   if (o.nodev) opts += ",nodev";
   if (o.noexec) opts += ",noexec";
-  if (o.noatime) opts += ",noatime";
+  if (o.atime == Atime::kNoatime) opts += ",noatime";
+  if (o.atime == Atime::kStrictatime) opts += ",strictatime";
+  if (o.nodiratime) opts += ",nodiratime";
   if (o.max_read) opts += ",max_read=" + std::to_string(*o.max_read);
   if (o.blksize) opts += ",blksize=" + std::to_string(*o.blksize);
   if (o.auto_unmount) opts += ",auto_unmount";
@@ -184,7 +186,10 @@ Status MountWithSyscall(const std::string& mountpoint, const MountOptions& o, in
   if (o.nosuid) flags |= MS_NOSUID;
   if (o.nodev) flags |= MS_NODEV;
   if (o.noexec) flags |= MS_NOEXEC;
-  if (o.noatime) flags |= MS_NOATIME;
+  if (o.atime == Atime::kNoatime) flags |= MS_NOATIME;
+  if (o.atime == Atime::kStrictatime) flags |= MS_STRICTATIME;
+  if (o.atime == Atime::kRelatime) flags |= MS_RELATIME;
+  if (o.nodiratime) flags |= MS_NODIRATIME;
   std::string type = o.subtype.empty() ? "fuse" : "fuse." + o.subtype;
   if (::mount(o.fsname.c_str(), mountpoint.c_str(), type.c_str(), flags, data.str().c_str()) != 0)
     return FailLast();
@@ -218,8 +223,16 @@ Result<std::vector<std::string>> MountOptions::Parse(const std::string& list) {
     else if (key == "dev") ok = flag(nodev, false);
     else if (key == "noexec") ok = flag(noexec, true);
     else if (key == "exec") ok = flag(noexec, false);
-    else if (key == "noatime") ok = flag(noatime, true);
-    else if (key == "atime") ok = flag(noatime, false);
+    else if (key == "noatime" || key == "atime" || key == "relatime" || key == "norelatime" ||
+             key == "strictatime" || key == "nostrictatime") {
+      // As mount(8): "atime", "norelatime" and "nostrictatime" leave it to
+      // the kernel's default, relatime.
+      ok = eq == std::string::npos;
+      atime = key == "noatime" ? Atime::kNoatime
+              : key == "strictatime" ? Atime::kStrictatime
+                                     : Atime::kRelatime;
+    } else if (key == "nodiratime") ok = flag(nodiratime, true);
+    else if (key == "diratime") ok = flag(nodiratime, false);
     else if (key == "nonempty") ok = flag(nonempty, true);
     else if (key == "auto_unmount") ok = flag(auto_unmount, true);
     else if (key == "fsname") {
