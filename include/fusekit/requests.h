@@ -159,8 +159,11 @@ struct SetXattr {
   std::string_view name;
   std::span<const std::byte> value;
   int flags = 0;  // XATTR_CREATE, XATTR_REPLACE
-  uint32_t setxattr_flags = 0;
+  uint32_t setxattr_flags = 0;  // kSetxattrAclKillSgid
 };
+// With POSIX ACLs: setting this ACL must drop setgid (the caller is not in
+// the file's group and lacks CAP_FSETID).
+inline constexpr uint32_t kSetxattrAclKillSgid = 1u << 0;
 struct GetXattr {
   std::string_view name;
   uint32_t size = 0;  // 0: the caller asks for the size only

@@ -1,6 +1,8 @@
 #include "caller.h"
 
 #include <grp.h>
+#include <sched.h>
+#include <sys/stat.h>
 #include <linux/capability.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -34,8 +36,11 @@ void SetFsGid(gid_t gid) { (void)::syscall(SYS_setfsgid, gid); }
 
 }  // namespace
 
-AsCaller::AsCaller(const fusekit::Context& ctx, bool kernel_checked, bool keeps_setid) {
+AsCaller::AsCaller(const fusekit::Context& ctx, bool kernel_checked, Setid setid) {
   if (::geteuid() != 0) return;
+  const bool keeps_setid = setid == Setid::kAsChecked ? kernel_checked || ctx.uid() == 0
+                           : setid == Setid::kRootKeeps ? ctx.uid() == 0
+                                                        : false;
   if (ctx.uid() != 0 || ctx.gid() != 0) {
     SetFsGid(ctx.gid());
     SetFsUid(ctx.uid());
@@ -79,6 +84,23 @@ WithoutFsetid::WithoutFsetid() {
 
 WithoutFsetid::~WithoutFsetid() {
   if (changed_) SetEffective(true);
+}
+
+CallerUmask::CallerUmask(bool active, mode_t umask) : umask_(umask & 0777) {
+  if (!active) return;
+  // 1: unshared, -1: unshare failed (logged once per thread is enough).
+  thread_local int own_fs = 0;
+  if (own_fs == 0) own_fs = ::unshare(CLONE_FS) == 0 ? 1 : -1;
+  if (own_fs < 0) {
+    masked_here_ = true;
+    return;
+  }
+  ::umask(umask_);
+  set_ = true;
+}
+
+CallerUmask::~CallerUmask() {
+  if (set_) ::umask(0);
 }
 
 bool DropSupplementaryGroups() {

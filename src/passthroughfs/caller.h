@@ -26,22 +26,27 @@ namespace passthroughfs {
 // caller has. Without it the source filesystem checks, as the caller's uid
 // and primary gid.
 //
-// `keeps_setid`: whether the caller may keep setuid/setgid bits that the
-// call would otherwise clear (CAP_FSETID). The source filesystem applies
-// its own rules with it: a write, truncate or fallocate by a caller without
-// it clears setuid, and setgid where the caller's group says so, exactly
-// as natively. Where the kernel already applied the rule with the caller's
-// full credentials (the mode of a new file, chmod with default
-// permissions) pass `kernel_checked`; where it left the decision to the
-// server (FUSE_WRITE_KILL_SUIDGID and its kin), pass what it said.
+// `setid`: whether the thread holds CAP_FSETID, which decides whether the
+// call may keep setuid/setgid bits it would otherwise clear. The source
+// filesystem applies its own rules with it: a write, truncate or fallocate
+// by a caller without it clears setuid, and setgid where the caller's group
+// says so, exactly as natively.
+enum class Setid {
+  // The kernel applied the rule with the caller's full credentials (the
+  // mode of a new file, chmod, with default_permissions), or the call
+  // clears nothing: kept then, and for root.
+  kAsChecked,
+  // The kernel said the caller lacks CAP_FSETID (FUSE_WRITE_KILL_SUIDGID
+  // and its kin): cleared, for root too.
+  kClear,
+  // The kernel said nothing of the caller's CAP_FSETID (fallocate,
+  // copy_file_range, chown): root is taken to hold it, others not.
+  kRootKeeps,
+};
+
 class AsCaller {
  public:
-  AsCaller(const fusekit::Context& ctx, bool kernel_checked, bool keeps_setid);
-  // The usual case: the call clears nothing, or the kernel has decided
-  // already (with default_permissions); else root is taken to hold
-  // CAP_FSETID and others not.
-  AsCaller(const fusekit::Context& ctx, bool kernel_checked)
-      : AsCaller(ctx, kernel_checked, kernel_checked || ctx.uid() == 0) {}
+  AsCaller(const fusekit::Context& ctx, bool kernel_checked, Setid setid = Setid::kAsChecked);
   ~AsCaller();
   AsCaller(const AsCaller&) = delete;
   AsCaller& operator=(const AsCaller&) = delete;
@@ -64,6 +69,30 @@ class WithoutFsetid {
 
  private:
   bool changed_ = false;
+};
+
+// For the syscalls in its scope, the thread's umask is the caller's. With
+// POSIX ACLs the kernel hands modes over unmasked, with the caller's umask
+// beside them (FUSE_DONT_MASK), because a directory's default ACL replaces
+// the umask: the source filesystem then applies one or the other, as
+// natively. The thread's filesystem context (cwd, root, umask) is unshared
+// (CLONE_FS) at its first use, so that the umask is the thread's own.
+// Inactive (the kernel masked already), it changes nothing.
+class CallerUmask {
+ public:
+  CallerUmask(bool active, mode_t umask);
+  ~CallerUmask();
+  CallerUmask(const CallerUmask&) = delete;
+  CallerUmask& operator=(const CallerUmask&) = delete;
+
+  // The mode to create with: `mode` itself, or masked here should the
+  // thread have no umask of its own (default ACLs are then not honoured).
+  mode_t Mode(mode_t mode) const { return masked_here_ ? mode & ~umask_ : mode; }
+
+ private:
+  bool set_ = false;
+  bool masked_here_ = false;
+  mode_t umask_ = 0;
 };
 
 // Drops the process's supplementary groups when it runs as root, so that

@@ -87,10 +87,10 @@ OpenOptions PassthroughFs::FileOpenOptions(int flags, bool passthrough) const {
   // A read-only open has nothing for FLUSH to do (no deferred write error
   // to report, no attributes changed behind the kernel; locks are the
   // kernel's own): spare close() the round trip. Nor has a passthrough
-  // open on a local source (see flush_reports_errors_), whose writes went
+  // open on a local source (see SourceTraits::flush_reports_errors), whose writes went
   // to the backing file; Release invalidates the attributes mmap writes
   // changed.
-  o.noflush = (flags & O_ACCMODE) == O_RDONLY || (passthrough && !flush_reports_errors_);
+  o.noflush = (flags & O_ACCMODE) == O_RDONLY || (passthrough && !source_.flush_reports_errors);
   o.direct_io = options_.direct_io || options_.cache == CacheMode::kNever;
   o.keep_cache = options_.cache == CacheMode::kAlways;
   o.parallel_direct_writes = o.direct_io;
@@ -168,7 +168,7 @@ void PassthroughFs::Open(const Context& ctx, const req::Open& in, ReplyOpen repl
     // FUSE_OPEN_KILL_SUIDGID: an O_TRUNC open by a caller without
     // CAP_FSETID, whose truncation clears the bits.
     AsCaller as_caller(ctx, kernel_checks_permissions(),
-                       !in.kill_suidgid && (kernel_checks_permissions() || ctx.uid() == 0));
+                       in.kill_suidgid ? Setid::kClear : Setid::kAsChecked);
     int flags = DaemonOpenFlags(in.flags);
     fd = Reopen(*inode, flags);
     // Write permission without read permission: open with the access mode
@@ -222,12 +222,13 @@ void PassthroughFs::Create(const Context& ctx, const req::Create& in, ReplyCreat
     // truncated by a caller without CAP_FSETID (FUSE_OPEN_KILL_SUIDGID)
     // loses its setid bits.
     AsCaller as_caller(ctx, kernel_checks_permissions(),
-                       !in.kill_suidgid && (kernel_checks_permissions() || ctx.uid() == 0));
+                       in.kill_suidgid ? Setid::kClear : Setid::kAsChecked);
+    CallerUmask umask(masks_modes_, in.umask);
     int daemon_flags = DaemonOpenFlags(flags);
-    fd.reset(::openat(parent->fd.get(), name.c_str(), daemon_flags, in.mode));
+    fd.reset(::openat(parent->fd.get(), name.c_str(), daemon_flags, umask.Mode(in.mode)));
     if (!fd && errno == EACCES && WithAccessMode(daemon_flags, flags) != daemon_flags)
       fd.reset(::openat(parent->fd.get(), name.c_str(), WithAccessMode(daemon_flags, flags),
-                        in.mode));
+                        umask.Mode(in.mode)));
   }
   if (!fd) return reply.Error(Errno::Last());
   ReplyCreated(std::move(fd), in.flags, std::move(reply));
@@ -242,7 +243,8 @@ void PassthroughFs::TmpFile(const Context& ctx, const req::TmpFile& in, ReplyCre
   UniqueFd fd;
   {
     AsCaller as_caller(ctx, kernel_checks_permissions());
-    fd.reset(::openat(parent->fd.get(), ".", flags, in.mode));
+    CallerUmask umask(masks_modes_, in.umask);
+    fd.reset(::openat(parent->fd.get(), ".", flags, umask.Mode(in.mode)));
   }
   if (!fd) return reply.Error(Errno::Last());
   ReplyCreated(std::move(fd), in.flags, std::move(reply));
@@ -263,7 +265,7 @@ void PassthroughFs::Write(const Context& ctx, const req::Write& in, ReplyWrite r
   // setuid (and setgid as its rules say for the writer's group) itself.
   std::optional<AsCaller> as_caller;
   if (in.kill_suidgid && HasSetidBits(file->fd.get()))
-    as_caller.emplace(ctx, /*kernel_checked=*/true, /*keeps_setid=*/false);
+    as_caller.emplace(ctx, /*kernel_checked=*/true, Setid::kClear);
   ssize_t n;
   int fd_flags = in.from_page_cache ? ::fcntl(file->fd.get(), F_GETFL) : 0;
   if (fd_flags > 0 && (fd_flags & O_APPEND)) {
@@ -310,7 +312,7 @@ void PassthroughFs::Release(const Context&, const req::Release& in, ReplyEmpty r
   }
   // Without FLUSH (noflush), attributes that mmap writes through the
   // backing file changed are invalidated here, when the file is let go.
-  if (!flush_reports_errors_) InvalidateAttributes(*file);
+  if (!source_.flush_reports_errors) InvalidateAttributes(*file);
   DetachOpen(*file->inode);
   file.reset();  // closes the fd
   reply.Ok();
@@ -332,7 +334,7 @@ void PassthroughFs::Fallocate(const Context& ctx, const req::Fallocate& in, Repl
   // taken to hold it, others not, and the source filesystem clears the
   // bits by its rules.
   std::optional<AsCaller> as_caller;
-  if (HasSetidBits(file->fd.get())) as_caller.emplace(ctx, true, ctx.uid() == 0);
+  if (HasSetidBits(file->fd.get())) as_caller.emplace(ctx, true, Setid::kRootKeeps);
   if (::fallocate(file->fd.get(), in.mode, static_cast<off_t>(in.offset),
                   static_cast<off_t>(in.length)) != 0)
     return reply.Error(Errno::Last());
@@ -354,7 +356,7 @@ void PassthroughFs::CopyFileRange(const Context& ctx, const req::CopyFileRange& 
   if (!from || !to) return reply.Error(EBADF);
   // As for fallocate: the target loses setid bits unless the caller is root.
   std::optional<AsCaller> as_caller;
-  if (HasSetidBits(to->fd.get())) as_caller.emplace(ctx, true, ctx.uid() == 0);
+  if (HasSetidBits(to->fd.get())) as_caller.emplace(ctx, true, Setid::kRootKeeps);
   loff_t off_in = static_cast<loff_t>(in.offset_in);
   loff_t off_out = static_cast<loff_t>(in.offset_out);
   ssize_t n = ::copy_file_range(from->fd.get(), &off_in, to->fd.get(), &off_out, in.length,

@@ -43,6 +43,7 @@ struct FsOptions {
   bool no_default_permissions = false;  // keep it off even with allow_other
   bool allow_other = false;
   bool read_only = false;
+  bool acl = true;  // POSIX ACLs where SOURCE has them; -o noacl turns them off
   // How reads through the mount update atime in SOURCE (the mount's atime
   // options): see SourceView.
   fusekit::Atime atime = fusekit::Atime::kRelatime;

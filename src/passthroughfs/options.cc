@@ -113,7 +113,7 @@ bool ApplyFsOption(const std::string& item, FsOptions& fs, std::string& error) {
     fs.max_stack_depth = n;
   } else if (key == "direct_io" || key == "writeback" || key == "nosplice" ||
              key == "clone_fd" || key == "noclone_fd" || key == "no_default_permissions" ||
-             key == "io_uring") {
+             key == "io_uring" || key == "acl" || key == "noacl") {
     if (has_value) return bad("takes no value");
     if (key == "direct_io") fs.direct_io = true;
     else if (key == "writeback") fs.writeback = true;
@@ -121,6 +121,8 @@ bool ApplyFsOption(const std::string& item, FsOptions& fs, std::string& error) {
     else if (key == "clone_fd") fs.clone_fd = true;
     else if (key == "noclone_fd") fs.clone_fd = false;
     else if (key == "io_uring") fs.io_uring = true;
+    else if (key == "acl") fs.acl = true;
+    else if (key == "noacl") fs.acl = false;
     else fs.no_default_permissions = true;
   } else {
     error = "unknown option -o " + item + " (see --help)";
@@ -147,7 +149,7 @@ ParseOutcome ParseCommandLine(int argc, char** argv) {
                  "max_read=) and passthrough=auto|always|never, direct_io, "
                  "cache=auto|always|never, entry_timeout=, attr_timeout=, negative_timeout=, "
                  "writeback, threads=N, clone_fd, noclone_fd, max_stack_depth=1|2, nosplice, "
-                 "readdirplus=yes|no|auto, no_default_permissions, io_uring")
+                 "readdirplus=yes|no|auto, no_default_permissions, io_uring, acl, noacl")
       ->allow_extra_args(false);
   app.add_flag("-f,--foreground", cl.foreground, "stay in the foreground");
   app.add_flag("-d,--debug", cl.debug, "print every request and reply (implies -f)");

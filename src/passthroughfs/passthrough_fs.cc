@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <climits>
@@ -68,6 +69,14 @@ bool CloseNeverFails(int fd) {
   }
 }
 
+// getxattr of an ACL answers ENODATA (none set) where the filesystem has
+// them, EOPNOTSUPP where it has not.
+bool SupportsPosixAcls(int dir) {
+  std::string path = ProcPath(dir);
+  return ::getxattr(path.c_str(), "system.posix_acl_access", nullptr, 0) >= 0 ||
+         errno != EOPNOTSUPP;
+}
+
 Result<struct stat> StatFd(int fd) {
   struct stat st;
   if (::fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) return FailLast();
@@ -112,28 +121,31 @@ Result<std::unique_ptr<PassthroughFs>> PassthroughFs::Create(UniqueFd source,
   auto st = StatFd(root.get());
   if (!st) return Fail(st.error());
   if (!S_ISDIR(st->st_mode)) return Fail(ENOTDIR);
-  bool stacked = IsStacked(root.get());
-  bool flush_reports_errors = !CloseNeverFails(root.get());
-  // The kernel already applied the caller's umask to every mode it sends;
-  // the daemon's own must not mask it a second time.
+  SourceTraits traits;
+  traits.stacked = IsStacked(root.get());
+  traits.flush_reports_errors = !CloseNeverFails(root.get());
+  traits.posix_acls = SupportsPosixAcls(root.get());
+  // The kernel applies the caller's umask to the modes it sends, or hands
+  // it over (FUSE_DONT_MASK) for CallerUmask: the daemon's own must never
+  // mask them a second time.
   ::umask(0);
   // Callers act through AsCaller with their own fsuid/fsgid; the daemon's
   // supplementary groups (root's, often 0) must not be added to theirs.
   if (!DropSupplementaryGroups()) return FailLast();
   auto inodes = std::make_unique<InodeTable>(std::move(root), *st);
   return std::unique_ptr<PassthroughFs>(
-      new PassthroughFs(std::move(inodes), options, stacked, flush_reports_errors));
+      new PassthroughFs(std::move(inodes), options, traits));
 }
 
 PassthroughFs::PassthroughFs(std::unique_ptr<InodeTable> inodes, const FsOptions& options,
-                             bool stacked_source, bool flush_reports_errors)
+                             const SourceTraits& source)
     : inodes_(std::move(inodes)),
       options_(options),
-      stacked_source_(stacked_source),
-      flush_reports_errors_(flush_reports_errors),
+      source_(source),
       entry_timeout_(Seconds(options.entry_timeout.value_or(DefaultTimeout(options.cache)))),
       attr_timeout_(Seconds(options.attr_timeout.value_or(DefaultTimeout(options.cache)))),
-      negative_timeout_(Seconds(options.negative_timeout.value_or(0))) {}
+      negative_timeout_(Seconds(options.negative_timeout.value_or(0))),
+      kernel_checks_(options.default_permissions) {}
 
 Config PassthroughFs::SessionConfig() const {
   Config config;
@@ -151,7 +163,12 @@ Config PassthroughFs::SessionConfig() const {
     config.want |= cap::kWritebackCache;
   }
   if (options_.cache == CacheMode::kAuto) config.want |= cap::kAutoInvalData;
-  config.max_stack_depth = options_.max_stack_depth.value_or(stacked_source_ ? 2 : 1);
+  // The kernel then checks ACLs itself (it turns default_permissions on,
+  // so not when asked to keep that off) and leaves the umask to us, so
+  // that a default ACL can replace it.
+  if (options_.acl && !options_.no_default_permissions && source_.posix_acls)
+    config.want |= cap::kPosixAcl | cap::kDontMask;
+  config.max_stack_depth = options_.max_stack_depth.value_or(source_.stacked ? 2 : 1);
   unsigned cores = std::max(2u, std::thread::hardware_concurrency());
   config.threads = options_.single_threaded ? 1 : options_.threads ? options_.threads : cores;
   config.clone_fd = options_.clone_fd;
@@ -163,6 +180,9 @@ void PassthroughFs::Init(const ConnectionInfo& info) {
   device_ = info.device;
   notifier_ = info.notifier;
   writeback_active_ = info.has(cap::kWritebackCache);
+  acls_active_ = info.has(cap::kPosixAcl);
+  masks_modes_ = info.has(cap::kDontMask);
+  kernel_checks_ = options_.default_permissions || acls_active_;
   bool granted = info.passthrough();
   passthrough_active_ = granted && options_.passthrough != PassthroughMode::kNever;
   if (options_.passthrough == PassthroughMode::kNever) {
@@ -297,7 +317,7 @@ void PassthroughFs::SetAttr(const Context& ctx, const req::SetAttr& in, ReplyAtt
     // caller (FATTR_KILL_SUIDGID comes with every chown, so it says
     // nothing about the caller's CAP_FSETID): the source filesystem
     // decides, with the caller's group.
-    AsCaller as_caller(ctx, checked, /*keeps_setid=*/ctx.uid() == 0);
+    AsCaller as_caller(ctx, checked, Setid::kRootKeeps);
     uid_t uid = in.uid ? *in.uid : static_cast<uid_t>(-1);
     gid_t gid = in.gid ? *in.gid : static_cast<gid_t>(-1);
     if (::fchownat(inode->fd.get(), "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
@@ -306,7 +326,7 @@ void PassthroughFs::SetAttr(const Context& ctx, const req::SetAttr& in, ReplyAtt
   if (in.size) {
     // FATTR_KILL_SUIDGID with a size: the caller lacks CAP_FSETID, so the
     // truncate clears the bits as natively.
-    AsCaller as_caller(ctx, checked, /*keeps_setid=*/!in.kill_suidgid);
+    AsCaller as_caller(ctx, checked, in.kill_suidgid ? Setid::kClear : Setid::kAsChecked);
     int rc = open_fd >= 0 ? ::ftruncate(open_fd, static_cast<off_t>(*in.size))
                           : ::truncate(path.c_str(), static_cast<off_t>(*in.size));
     if (rc != 0) return reply.Error(Errno::Last());
@@ -373,14 +393,20 @@ void PassthroughFs::SymLink(const Context& ctx, const req::SymLink& in, ReplyEnt
 void PassthroughFs::MkNod(const Context& ctx, const req::MkNod& in, ReplyEntry reply) {
   CreateNode(
       *this, *inodes_, ctx, in.name, std::move(reply),
-      [&](int dir, const char* name) { return ::mknodat(dir, name, in.mode, in.rdev); },
+      [&](int dir, const char* name) {
+        CallerUmask umask(masks_modes_, in.umask);
+        return ::mknodat(dir, name, umask.Mode(in.mode), in.rdev);
+      },
       &PassthroughFs::LookupChild);
 }
 
 void PassthroughFs::MkDir(const Context& ctx, const req::MkDir& in, ReplyEntry reply) {
   CreateNode(
       *this, *inodes_, ctx, in.name, std::move(reply),
-      [&](int dir, const char* name) { return ::mkdirat(dir, name, in.mode); },
+      [&](int dir, const char* name) {
+        CallerUmask umask(masks_modes_, in.umask);
+        return ::mkdirat(dir, name, umask.Mode(in.mode));
+      },
       &PassthroughFs::LookupChild);
 }
 

@@ -49,11 +49,15 @@ class PassthroughFs : public fusekit::Operations {
   bool passthrough_active() const { return passthrough_active_.load(); }
   const FsCounters& counters() const { return counters_; }
   size_t inode_count() const { return inodes_->size(); }
-  // default_permissions: the kernel checks access before asking us.
-  bool kernel_checks_permissions() const { return options_.default_permissions; }
+  // default_permissions (asked for, or implied by POSIX ACLs): the kernel
+  // checks access before asking us.
+  bool kernel_checks_permissions() const { return kernel_checks_; }
   // SOURCE's filesystem may report write errors at close(): passthrough
   // opens keep FLUSH (else they skip it).
-  bool flush_reports_errors() const { return flush_reports_errors_; }
+  bool flush_reports_errors() const { return source_.flush_reports_errors; }
+  // INIT agreed on POSIX ACLs: the kernel enforces them, and new files get
+  // their directory's default ACL as natively.
+  bool acls_active() const { return acls_active_; }
   // One line for the startup message: whether kernel passthrough is on, and
   // why not when it is not.
   std::string PassthroughStatus() const;
@@ -122,8 +126,18 @@ class PassthroughFs : public fusekit::Operations {
   struct OpenFile;
   struct OpenDirectory;
 
-  PassthroughFs(std::unique_ptr<InodeTable> inodes, const FsOptions& options, bool stacked_source,
-                bool flush_reports_errors);
+  // What the daemon learns of SOURCE's filesystem at startup.
+  struct SourceTraits {
+    // overlayfs, ecryptfs, FUSE: backing files need max_stack_depth 2.
+    bool stacked = false;
+    // close() may report write errors (NFS and the like): passthrough
+    // opens then keep FLUSH, which asks it.
+    bool flush_reports_errors = false;
+    bool posix_acls = false;  // the filesystem supports them
+  };
+
+  PassthroughFs(std::unique_ptr<InodeTable> inodes, const FsOptions& options,
+                const SourceTraits& source);
 
   // Looks `name` up below `parent` without following a final symlink and
   // answers with a counted entry.
@@ -156,10 +170,7 @@ class PassthroughFs : public fusekit::Operations {
 
   std::unique_ptr<InodeTable> inodes_;
   const FsOptions options_;
-  const bool stacked_source_;
-  // SOURCE's filesystem may report write errors at close() (NFS and the
-  // like): passthrough opens then keep FLUSH, which asks it.
-  const bool flush_reports_errors_;
+  const SourceTraits source_;
   const fusekit::Timeout entry_timeout_;
   const fusekit::Timeout attr_timeout_;
   const fusekit::Timeout negative_timeout_;
@@ -167,6 +178,11 @@ class PassthroughFs : public fusekit::Operations {
   fusekit::Notifier notifier_;                        // set by Init, before any request
   std::atomic<bool> passthrough_active_{false};
   bool writeback_active_ = false;  // set by Init, before any request
+  bool kernel_checks_ = false;      // from the options; Init adds POSIX ACLs
+  bool acls_active_ = false;        // set by Init, before any request
+  // The kernel hands modes over unmasked, with the caller's umask
+  // (FUSE_DONT_MASK): the daemon applies it (see CallerUmask).
+  bool masks_modes_ = false;        // set by Init, before any request
   std::string passthrough_refusal_;  // why INIT did not give passthrough
   InitCallback on_init_;
   FsCounters counters_;

@@ -37,7 +37,12 @@ void PassthroughFs::SetXattr(const Context& ctx, const req::SetXattr& in, ReplyE
   if (!inode) return reply.Error(ESTALE);
   std::string path = ProcPath(inode->fd.get());
   std::string name(in.name);
-  AsCaller as_caller(ctx, kernel_checks_permissions());
+  // Setting an ACL by a caller the kernel found outside the file's group
+  // drops setgid, as chmod does: the source filesystem does it when the
+  // thread lacks CAP_FSETID.
+  AsCaller as_caller(ctx, kernel_checks_permissions(),
+                     (in.setxattr_flags & req::kSetxattrAclKillSgid) ? Setid::kClear
+                                                                     : Setid::kAsChecked);
   if (::setxattr(path.c_str(), name.c_str(), in.value.data(), in.value.size(), in.flags) != 0)
     return reply.Error(Errno::Last());
   reply.Ok();

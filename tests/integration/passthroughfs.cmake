@@ -43,3 +43,9 @@ gtest_discover_tests(setid_tests
 add_executable(atime_tests ${CMAKE_CURRENT_LIST_DIR}/atime_test.cc)
 target_link_libraries(atime_tests PRIVATE passthroughfs_core fusekit_test_fixture GTest::gtest_main)
 gtest_discover_tests(atime_tests PROPERTIES LABELS integration TIMEOUT 120)
+
+# POSIX ACLs, native and mounted side by side (integration/acl_test.cc).
+add_executable(acl_tests ${CMAKE_CURRENT_LIST_DIR}/acl_test.cc)
+target_link_libraries(acl_tests PRIVATE passthroughfs_core fusekit_test_fixture GTest::gtest_main)
+gtest_discover_tests(acl_tests
+  PROPERTIES LABELS integration TIMEOUT 120 FIXTURES_REQUIRED enable_uring)

@@ -182,6 +182,7 @@ class Setid : public testing::TestWithParam<Mode> {
     options.io_uring = GetParam() == Mode::kIoUring;
     const bool kernel_checks = GetParam() != Mode::kNoDefaultPermissions;
     options.default_permissions = kernel_checks;
+    options.no_default_permissions = !kernel_checks;
     options.allow_other = true;
     auto fs = PassthroughFs::Create(
         UniqueFd(::open(source_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)), options);

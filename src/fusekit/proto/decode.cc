@@ -8,6 +8,8 @@
 #include "fusekit/proto/cursor.h"
 
 namespace fusekit::proto {
+static_assert(req::kSetxattrAclKillSgid == abi::FUSE_SETXATTR_ACL_KILL_SGID);
+
 namespace {
 
 using namespace fusekit::abi;  // NOLINT: wire structs only
