@@ -6,7 +6,8 @@
 // mount moved it.
 //
 // Modes: Passthrough (reads go to the backing file), PassthroughNever and
-// DirectIo (reads go to the daemon). The files are created in SOURCE
+// DirectIo (reads go to the daemon), IoUring (passthrough over
+// FUSE-over-io_uring; ctest's enable_uring fixture turns the switch on). The files are created in SOURCE
 // directly, so no page cache of the FUSE inode hides a first read.
 #include <dirent.h>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <fstream>
 #include <string>
 #include <tuple>
 
@@ -32,7 +34,7 @@ using fusekit::UniqueFd;
 using fusekit::testing::InProcessMount;
 using fusekit::testing::TempDir;
 
-enum class Mode { kPassthrough, kNever, kDirectIo };
+enum class Mode { kPassthrough, kNever, kDirectIo, kIoUring };
 
 struct Param {
   Atime atime;
@@ -49,6 +51,7 @@ std::string Name(const testing::TestParamInfo<Param>& info) {
     case Mode::kPassthrough: return n + "Passthrough";
     case Mode::kNever: return n + "PassthroughNever";
     case Mode::kDirectIo: return n + "DirectIo";
+    case Mode::kIoUring: return n + "IoUring";
   }
   return n;
 }
@@ -65,6 +68,12 @@ constexpr time_t kLongAgo = 1'577'836'800;  // 2020-01-01: older than ctime and 
 class AtimeOptions : public testing::TestWithParam<Param> {
  protected:
   void SetUp() override {
+    if (GetParam().mode == Mode::kIoUring) {
+      std::ifstream param("/sys/module/fuse/parameters/enable_uring");
+      std::string on;
+      param >> on;
+      if (on != "Y") GTEST_SKIP() << "enable_uring is off: run through ctest, whose fixture sets it";
+    }
     native_ = tmp_.Sub("native");
     native_view_ = tmp_.Sub("native-view");
     source_ = tmp_.Sub("source");
@@ -80,6 +89,7 @@ class AtimeOptions : public testing::TestWithParam<Param> {
     options.passthrough =
         GetParam().mode == Mode::kNever ? PassthroughMode::kNever : PassthroughMode::kAuto;
     options.direct_io = GetParam().mode == Mode::kDirectIo;
+    options.io_uring = GetParam().mode == Mode::kIoUring;
     auto fs = PassthroughFs::Create(
         UniqueFd(::open(source_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)), options);
     ASSERT_TRUE(fs) << fs.error().message();
@@ -218,7 +228,9 @@ INSTANTIATE_TEST_SUITE_P(
                     Param{Atime::kStrictatime, false, Mode::kNever},
                     Param{Atime::kRelatime, true, Mode::kNever},
                     Param{Atime::kNoatime, false, Mode::kDirectIo},
-                    Param{Atime::kStrictatime, false, Mode::kDirectIo}),
+                    Param{Atime::kStrictatime, false, Mode::kDirectIo},
+                    Param{Atime::kNoatime, false, Mode::kIoUring},
+                    Param{Atime::kStrictatime, true, Mode::kIoUring}),
     Name);
 
 }  // namespace

@@ -42,7 +42,8 @@ gtest_discover_tests(setid_tests
 # (integration/atime_test.cc).
 add_executable(atime_tests ${CMAKE_CURRENT_LIST_DIR}/atime_test.cc)
 target_link_libraries(atime_tests PRIVATE passthroughfs_core fusekit_test_fixture GTest::gtest_main)
-gtest_discover_tests(atime_tests PROPERTIES LABELS integration TIMEOUT 120)
+gtest_discover_tests(atime_tests
+  PROPERTIES LABELS integration TIMEOUT 120 FIXTURES_REQUIRED enable_uring)
 
 # POSIX ACLs, native and mounted side by side (integration/acl_test.cc).
 add_executable(acl_tests ${CMAKE_CURRENT_LIST_DIR}/acl_test.cc)
