@@ -56,6 +56,13 @@ class Notifier {
   // the answer arrives (it may not arrive if the data is not cached).
   using RetrieveDone = std::function<void(uint64_t offset, std::span<const std::byte> data)>;
   Status Retrieve(NodeId node, uint64_t offset, uint32_t size, RetrieveDone done);
+  // Asks the kernel to drop its dentries and inodes of `nodes` that nobody
+  // uses (protocol 7.45, FUSE_NOTIFY_PRUNE): their FORGETs follow. Nodes
+  // still in use stay. ENOSYS-like failures (EINVAL) on older kernels.
+  Status Prune(std::span<const NodeId> nodes);
+  // Makes every dentry the kernel holds stale at once (protocol 7.44,
+  // FUSE_NOTIFY_INC_EPOCH): each is looked up again at its next use.
+  Status IncEpoch();
 
  private:
   std::shared_ptr<SessionShared> shared_;

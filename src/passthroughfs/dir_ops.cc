@@ -23,26 +23,27 @@ uint32_t TypeBits(unsigned char d_type) { return static_cast<uint32_t>(DTTOIF(d_
 }  // namespace
 
 void PassthroughFs::OpenDir(const Context& ctx, const req::OpenDir&, ReplyOpen reply) {
-  auto inode = inodes_->Get(ctx.node());
-  if (!inode) return reply.Error(ESTALE);
-  UniqueFd fd;
-  {
+  auto inode = Pin(ctx.node());
+  if (!inode) return reply.Error(inode.error());
+  auto fd = WithFdRelief([&]() -> Result<UniqueFd> {
     AsCaller as_caller(ctx, kernel_checks_permissions());
-    fd.reset(::openat(inode->fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  }
-  if (!fd) return reply.Error(Errno::Last());
+    UniqueFd dir(::openat(inode->fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir) return FailLast();
+    return dir;
+  });
+  if (!fd) return reply.Error(fd.error());
   // The kernel may cache the listing (FOPEN_CACHE_DIR) and keep it across
   // opens while SOURCE shows the directory unchanged; it drops it itself
   // when the directory changes through the mount or its mtime moves.
   OpenOptions options;
   options.cache_dir = options_.cache != CacheMode::kNever;
   options.keep_cache = options_.cache == CacheMode::kAlways ||
-                       (options_.cache == CacheMode::kAuto && PageCacheStillValid(*inode, fd.get()));
-  auto dir = std::make_shared<OpenDirectory>();
-  dir->dir = ::fdopendir(fd.get());
+                       (options_.cache == CacheMode::kAuto &&
+                        PageCacheStillValid(*inode->inode, fd->get()));
+  auto dir = std::make_shared<OpenDirectory>(std::move(inode->inode));
+  dir->dir = ::fdopendir(fd->get());
   if (dir->dir == nullptr) return reply.Error(Errno::Last());
-  fd.release();  // owned by the DIR stream now
-  dir->inode = std::move(inode);
+  fd->release();  // owned by the DIR stream now
   uint64_t fh;
   {
     std::lock_guard lock(handles_mutex_);
@@ -120,7 +121,7 @@ void PassthroughFs::ReadDirPlus(const Context&, const req::ReadDirPlus& in, Repl
       return reply.Add(name, entry, next) ? Emit::kAdded : Emit::kFull;
     };
     if (name == "." || name == "..") return unlooked();
-    auto entry = LookupChild(*d->inode, name);
+    auto entry = LookupChild(*d->inode, ::dirfd(d->dir), name);
     if (!entry) {
       // Vanished since readdir saw it: skip it, as a later getdents would.
       if (entry.error() == Errno(ENOENT)) return Emit::kSkipped;

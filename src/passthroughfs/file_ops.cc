@@ -31,27 +31,29 @@ bool HasSetidBits(int fd) {
 int WithAccessMode(int flags, int asked) { return (flags & ~O_ACCMODE) | (asked & O_ACCMODE); }
 
 // pwrite at `offset` on `fd`, which is O_APPEND: pwrite alone would append.
-ssize_t PWriteIgnoringAppend(int fd, const Inode& inode, std::span<const std::byte> data,
-                             off_t offset) {
+ssize_t PWriteIgnoringAppend(int fd, std::span<const std::byte> data, off_t offset) {
   iovec iov{const_cast<std::byte*>(data.data()), data.size()};
   ssize_t n = ::pwritev2(fd, &iov, 1, offset, RWF_NOAPPEND);
   if (n >= 0 || (errno != EOPNOTSUPP && errno != EINVAL)) return n;
   // RWF_NOAPPEND is Linux 6.9+; before, a second open of the same inode
   // without O_APPEND (the caller already holds it open for writing).
-  UniqueFd plain(::open(ProcPath(inode.fd.get()).c_str(), O_WRONLY | O_CLOEXEC));
+  UniqueFd plain(::open(ProcPath(fd).c_str(), O_WRONLY | O_CLOEXEC));
   if (!plain) return -1;
   return ::pwrite(plain.get(), data.data(), data.size(), offset);
 }
 
 }  // namespace
 
-Result<UniqueFd> PassthroughFs::Reopen(const Inode& inode, int flags) const {
+Result<UniqueFd> PassthroughFs::Reopen(int anchor, int flags) {
   // Through /proc: opens exactly the inode we hold, even if its name was
   // renamed or replaced, and never follows a symlink the name now points to.
-  UniqueFd fd(::open(ProcPath(inode.fd.get()).c_str(),
-                     (flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_NOFOLLOW)) | O_CLOEXEC));
-  if (!fd) return FailLast();
-  return fd;
+  std::string path = ProcPath(anchor);
+  return WithFdRelief([&]() -> Result<UniqueFd> {
+    UniqueFd fd(::open(path.c_str(), (flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_NOFOLLOW)) |
+                                         O_CLOEXEC));
+    if (!fd) return FailLast();
+    return fd;
+  });
 }
 
 int PassthroughFs::DaemonOpenFlags(int flags) const {
@@ -97,16 +99,17 @@ OpenOptions PassthroughFs::FileOpenOptions(int flags, bool passthrough) const {
   return o;
 }
 
-std::optional<BackingId> PassthroughFs::AttachOpen(Inode& inode, int open_flags) {
+std::optional<BackingId> PassthroughFs::AttachOpen(Inode& inode, int anchor, int open_flags) {
   std::lock_guard lock(inode.open_mutex);
   inode.open_count++;
+  inode.in_use++;
   if (!passthrough_active_ || inode.passthrough_refused) return std::nullopt;
   // Passthrough writes run with the credentials the backing file was
   // registered with, the same for every writer: a writer of a setuid or
   // setgid file goes through the daemon instead, which clears the bits
   // exactly when the kernel says this writer lacks CAP_FSETID (and keeps
   // them for root). Checked before an existing backing file is shared.
-  if (OpensForWriting(open_flags) && HasSetidBits(inode.fd.get())) return std::nullopt;
+  if (OpensForWriting(open_flags) && HasSetidBits(anchor)) return std::nullopt;
   if (inode.backing.valid()) return inode.backing.id();
   // Registered without CAP_FSETID, so that a file given the bits while
   // open for writing through passthrough loses them at the next write, as
@@ -115,7 +118,7 @@ std::optional<BackingId> PassthroughFs::AttachOpen(Inode& inode, int open_flags)
   Result<BackingFile> backing = Fail(EIO);
   {
     WithoutFsetid registering;
-    backing = BackingFile::Open(device_, inode.fd.get());
+    backing = BackingFile::Open(device_, anchor);
   }
   if (!backing) {
     inode.passthrough_refused = true;
@@ -132,6 +135,7 @@ void PassthroughFs::DetachOpen(Inode& inode) {
   BackingFile releasing;
   {
     std::lock_guard lock(inode.open_mutex);
+    if (inode.open_count > 0) inode.in_use--;
     if (inode.open_count > 0 && --inode.open_count == 0 && inode.backing.valid()) {
       releasing = std::move(inode.backing);
       counters_.backing_files--;
@@ -160,9 +164,10 @@ std::shared_ptr<PassthroughFs::OpenFile> PassthroughFs::GetOpenFile(FileHandle f
 }
 
 void PassthroughFs::Open(const Context& ctx, const req::Open& in, ReplyOpen reply) {
-  auto inode = inodes_->Get(ctx.node());
-  if (!inode) return reply.Error(ESTALE);
-  if (inode->type == S_IFDIR) return reply.Error(EISDIR);
+  auto pinned = Pin(ctx.node());
+  if (!pinned) return reply.Error(pinned.error());
+  Inode& inode = *pinned->inode;
+  if (inode.type == S_IFDIR) return reply.Error(EISDIR);
   Result<UniqueFd> fd = Fail(EIO);
   {
     // FUSE_OPEN_KILL_SUIDGID: an O_TRUNC open by a caller without
@@ -170,37 +175,40 @@ void PassthroughFs::Open(const Context& ctx, const req::Open& in, ReplyOpen repl
     AsCaller as_caller(ctx, kernel_checks_permissions(),
                        in.kill_suidgid ? Setid::kClear : Setid::kAsChecked);
     int flags = DaemonOpenFlags(in.flags);
-    fd = Reopen(*inode, flags);
+    fd = Reopen(pinned->fd.get(), flags);
     // Write permission without read permission: open with the access mode
     // asked for (only partial-page writes through the cache can then fail).
     if (!fd && fd.error() == Errno(EACCES) && WithAccessMode(flags, in.flags) != flags)
-      fd = Reopen(*inode, WithAccessMode(flags, in.flags));
+      fd = Reopen(pinned->fd.get(), WithAccessMode(flags, in.flags));
   }
   if (!fd) return reply.Error(fd.error());
-  auto backing = AttachOpen(*inode, in.flags);
+  auto backing = AttachOpen(inode, pinned->fd.get(), in.flags);
   OpenOptions options = FileOpenOptions(in.flags, backing.has_value());
-  if (!backing && passthrough_active_ && !inode->passthrough_refused) {
+  if (!backing && passthrough_active_ && !inode.passthrough_refused) {
     // Daemon-served next to passthrough opens of the same inode: the kernel
     // accepts that only for direct-I/O opens.
     options.direct_io = true;
   }
   if (!backing && !options.direct_io && options_.cache == CacheMode::kAuto)
-    options.keep_cache = PageCacheStillValid(*inode, fd->get());
+    options.keep_cache = PageCacheStillValid(inode, fd->get());
   (backing ? counters_.passthrough_opens : counters_.daemon_opens)++;
   bool writable = backing && (in.flags & O_ACCMODE) != O_RDONLY;
-  FileHandle fh = AddOpenFile(inode, std::move(*fd), writable);
+  FileHandle fh = AddOpenFile(pinned->inode, std::move(*fd), writable);
   if (backing) return reply.Passthrough(fh, *backing, options);
   reply.Ok(fh, options);
 }
 
 void PassthroughFs::ReplyCreated(UniqueFd fd, int flags, ReplyCreate reply) {
-  struct stat st;
-  if (::fstat(fd.get(), &st) != 0) return reply.Error(Errno::Last());
-  UniqueFd path_fd(::open(ProcPath(fd.get()).c_str(), O_PATH | O_CLOEXEC));
-  if (!path_fd) return reply.Error(Errno::Last());
-  auto inode = inodes_->Lookup(std::move(path_fd), st);
-  Entry entry = MakeEntry(inode, st);
-  auto backing = AttachOpen(*inode, flags);
+  auto found = inodes_->Adopt(fd.get());
+  if (!found) return reply.Error(found.error());
+  auto& inode = found->inode;
+  auto anchor = inodes_->Anchor(*inode);
+  if (!anchor) {
+    inodes_->Forget(inode->id, 1);
+    return reply.Error(anchor.error());
+  }
+  Entry entry = MakeEntry(inode, found->st);
+  auto backing = AttachOpen(*inode, anchor->get(), flags);
   OpenOptions options = FileOpenOptions(flags, backing.has_value());
   if (!backing && passthrough_active_ && !inode->passthrough_refused) options.direct_io = true;
   (backing ? counters_.passthrough_opens : counters_.daemon_opens)++;
@@ -211,8 +219,8 @@ void PassthroughFs::ReplyCreated(UniqueFd fd, int flags, ReplyCreate reply) {
 }
 
 void PassthroughFs::Create(const Context& ctx, const req::Create& in, ReplyCreate reply) {
-  auto parent = inodes_->Get(ctx.node());
-  if (!parent) return reply.Error(ESTALE);
+  auto parent = Pin(ctx.node());
+  if (!parent) return reply.Error(parent.error());
   if (!IsPlainName(in.name)) return reply.Error(in.name.size() > 255 ? ENAMETOOLONG : EINVAL);
   std::string name(in.name);
   int flags = (in.flags | O_CREAT | O_NOFOLLOW | O_CLOEXEC) & ~O_NOCTTY;
@@ -235,8 +243,8 @@ void PassthroughFs::Create(const Context& ctx, const req::Create& in, ReplyCreat
 }
 
 void PassthroughFs::TmpFile(const Context& ctx, const req::TmpFile& in, ReplyCreate reply) {
-  auto parent = inodes_->Get(ctx.node());
-  if (!parent) return reply.Error(ESTALE);
+  auto parent = Pin(ctx.node());
+  if (!parent) return reply.Error(parent.error());
   int flags = (in.flags & ~(O_CREAT | O_EXCL | O_NOCTTY)) | O_TMPFILE | O_CLOEXEC;
   if ((flags & O_ACCMODE) == O_RDONLY) flags |= O_RDWR;  // O_TMPFILE needs write access
   flags = DaemonOpenFlags(flags);  // its creator may always read it
@@ -275,7 +283,7 @@ void PassthroughFs::Write(const Context& ctx, const req::Write& in, ReplyWrite r
     // `offset` exactly, but pwrite on an O_APPEND fd appends them at EOF
     // instead: it would corrupt the file. (write() appends are still left
     // to our O_APPEND fd, so they stay atomic against changes in SOURCE.)
-    n = PWriteIgnoringAppend(file->fd.get(), *file->inode, in.data, static_cast<off_t>(in.offset));
+    n = PWriteIgnoringAppend(file->fd.get(), in.data, static_cast<off_t>(in.offset));
   } else {
     n = ::pwrite(file->fd.get(), in.data.data(), in.data.size(), static_cast<off_t>(in.offset));
   }

@@ -24,6 +24,8 @@ enum class CacheMode {
 
 enum class ReaddirplusMode { kAuto, kYes, kNo };
 
+enum class InodeHandles { kAuto, kAlways, kNever };
+
 struct FsOptions {
   PassthroughMode passthrough = PassthroughMode::kAuto;
   bool direct_io = false;  // read/write through the daemon, mmap through the backing file
@@ -44,6 +46,13 @@ struct FsOptions {
   bool allow_other = false;
   bool read_only = false;
   bool acl = true;  // POSIX ACLs where SOURCE has them; -o noacl turns them off
+  // How inodes are held: by source handle where the filesystem and the
+  // daemon's capabilities allow (auto), always (or refuse to start), or by
+  // an fd each (never).
+  InodeHandles inode_handles = InodeHandles::kAuto;
+  // Inode fds at most (the cache's size by handle; where pruning starts by
+  // fd). Default: half of RLIMIT_NOFILE, the rest left for open files.
+  std::optional<size_t> fd_cache;
   // How reads through the mount update atime in SOURCE (the mount's atime
   // options): see SourceView.
   fusekit::Atime atime = fusekit::Atime::kRelatime;

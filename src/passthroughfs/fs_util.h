@@ -1,6 +1,8 @@
 // Small helpers shared by the passthroughfs operation files.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <string>
 #include <string_view>
 
@@ -17,5 +19,13 @@ inline bool IsPlainName(std::string_view name) {
   return !name.empty() && name.size() <= 255 && name != "." && name != ".." &&
          name.find('/') == std::string_view::npos;
 }
+
+// Whether the directory `dir` is the directory (root_dev, root_ino) or below
+// it: its ancestors, reached with fstatat(dir, "..", "../..", ...), meet
+// that root before the top of the tree, where ".." leads back to where it
+// is. Stats each ancestor by a relative path; opens nothing. (The paths
+// /proc/self/fd shows would not do: in a detached mount they are relative
+// to its root, and a directory moved out of it shows its filesystem's.)
+bool WithinTree(int dir, dev_t root_dev, ino_t root_ino);
 
 }  // namespace passthroughfs

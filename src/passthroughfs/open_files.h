@@ -22,13 +22,19 @@ struct PassthroughFs::OpenFile {
 // Thread-safety: `mutex` guards the DIR stream; the kernel may send
 // READDIR and RELEASEDIR of one handle from different workers.
 struct PassthroughFs::OpenDirectory {
-  std::shared_ptr<Inode> inode;
+  // An open directory is in use: its inode is not offered for pruning.
+  explicit OpenDirectory(std::shared_ptr<Inode> of) : inode(std::move(of)) { inode->in_use++; }
+  ~OpenDirectory() {
+    if (dir != nullptr) ::closedir(dir);
+    inode->in_use--;
+  }
+  OpenDirectory(const OpenDirectory&) = delete;
+  OpenDirectory& operator=(const OpenDirectory&) = delete;
+
+  const std::shared_ptr<Inode> inode;
   std::mutex mutex;
   DIR* dir = nullptr;
   uint64_t offset = 0;  // the offset the stream is at
-  ~OpenDirectory() {
-    if (dir != nullptr) ::closedir(dir);
-  }
 };
 
 }  // namespace passthroughfs

@@ -103,6 +103,15 @@ bool ApplyFsOption(const std::string& item, FsOptions& fs, std::string& error) {
     (key == "entry_timeout"  ? fs.entry_timeout
      : key == "attr_timeout" ? fs.attr_timeout
                              : fs.negative_timeout) = seconds;
+  } else if (key == "inode_handles") {
+    if (value == "auto") fs.inode_handles = InodeHandles::kAuto;
+    else if (value == "always") fs.inode_handles = InodeHandles::kAlways;
+    else if (value == "never") fs.inode_handles = InodeHandles::kNever;
+    else return bad("auto, always or never");
+  } else if (key == "fd_cache") {
+    unsigned n;
+    if (!ParseUnsigned(value, n) || n < 8 || n > 100'000'000) return bad("8 to 100000000");
+    fs.fd_cache = n;
   } else if (key == "threads") {
     unsigned n;
     if (!ParseUnsigned(value, n) || n == 0 || n > 256) return bad("1 to 256");
@@ -149,7 +158,8 @@ ParseOutcome ParseCommandLine(int argc, char** argv) {
                  "max_read=) and passthrough=auto|always|never, direct_io, "
                  "cache=auto|always|never, entry_timeout=, attr_timeout=, negative_timeout=, "
                  "writeback, threads=N, clone_fd, noclone_fd, max_stack_depth=1|2, nosplice, "
-                 "readdirplus=yes|no|auto, no_default_permissions, io_uring, acl, noacl")
+                 "readdirplus=yes|no|auto, no_default_permissions, io_uring, acl, noacl, "
+                 "inode_handles=auto|always|never, fd_cache=N")
       ->allow_extra_args(false);
   app.add_flag("-f,--foreground", cl.foreground, "stay in the foreground");
   app.add_flag("-d,--debug", cl.debug, "print every request and reply (implies -f)");

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <sys/resource.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -69,6 +70,36 @@ bool CloseNeverFails(int fd) {
   }
 }
 
+// Half of the fds the daemon may open go to inodes, the rest to open files,
+// directories and its own.
+size_t DefaultFdBudget() {
+  struct rlimit limit;
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 512;
+  return std::max<size_t>(static_cast<size_t>(limit.rlim_cur) / 2, 16);
+}
+
+// Why inodes cannot be held by file handle on SOURCE, "" if they can: the
+// filesystem must give handles, and the daemon open them
+// (CAP_DAC_READ_SEARCH).
+std::string HandlesRefused(int root) {
+  int mount_id = 0;
+  auto handle = SourceHandle::Of(root, "", &mount_id);
+  if (!handle) {
+    return "SOURCE's filesystem gives no file handles (name_to_handle_at: " +
+           handle.error().message() + ")";
+  }
+  // open_by_handle_at takes no O_PATH fd for the mount.
+  UniqueFd mount_fd(::open(ProcPath(root).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!mount_fd) return "SOURCE: " + Errno::Last().message();
+  auto fd = handle->Open(mount_fd.get(), O_PATH);
+  if (!fd) {
+    return fd.error() == Errno(EPERM)
+               ? std::string("opening file handles needs CAP_DAC_READ_SEARCH")
+               : "open_by_handle_at: " + fd.error().message();
+  }
+  return "";
+}
+
 // getxattr of an ACL answers ENODATA (none set) where the filesystem has
 // them, EOPNOTSUPP where it has not.
 bool SupportsPosixAcls(int dir) {
@@ -81,30 +112,6 @@ Result<struct stat> StatFd(int fd) {
   struct stat st;
   if (::fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) return FailLast();
   return st;
-}
-
-bool SameInode(const struct stat& a, const struct stat& b) {
-  return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-}
-
-// Whether the directory `dir` is `root` or below it: its ancestors, reached
-// with fstatat(dir, "..", "../..", ...), meet root before the top of the
-// tree, where ".." leads back to where it is. Stats each ancestor by a
-// relative path; opens nothing.
-bool WithinTree(int dir, const struct stat& root) {
-  struct stat st;
-  if (::fstatat(dir, "", &st, AT_EMPTY_PATH) != 0) return false;
-  if (SameInode(st, root)) return true;
-  std::string up;
-  for (int depth = 1; up.size() + 3 < PATH_MAX; ++depth) {
-    up += depth == 1 ? ".." : "/..";
-    struct stat parent;
-    if (::fstatat(dir, up.c_str(), &parent, AT_SYMLINK_NOFOLLOW) != 0) return false;
-    if (SameInode(parent, root)) return true;
-    if (SameInode(parent, st)) return false;
-    st = parent;
-  }
-  return false;
 }
 
 }  // namespace
@@ -132,14 +139,36 @@ Result<std::unique_ptr<PassthroughFs>> PassthroughFs::Create(UniqueFd source,
   // Callers act through AsCaller with their own fsuid/fsgid; the daemon's
   // supplementary groups (root's, often 0) must not be added to theirs.
   if (!DropSupplementaryGroups()) return FailLast();
-  auto inodes = std::make_unique<InodeTable>(std::move(root), *st);
+  InodeStore::Config store;
+  store.fd_budget = options.fd_cache.value_or(DefaultFdBudget());
+  std::string handles_refused = HandlesRefused(root.get());
+  switch (options.inode_handles) {
+    case InodeHandles::kNever:
+      handles_refused = "-o inode_handles=never";
+      break;
+    case InodeHandles::kAlways:
+      if (!handles_refused.empty()) {
+        LogError("-o inode_handles=always, but {}", handles_refused);
+        return Fail(EOPNOTSUPP);
+      }
+      break;
+    case InodeHandles::kAuto:
+      break;
+  }
+  store.handles = handles_refused.empty();
+  std::string status = store.handles ? "inodes by file handle, fd cache " +
+                                           std::to_string(store.fd_budget)
+                                     : "inodes by fd (" + handles_refused + "), " +
+                                           std::to_string(store.fd_budget) + " at most";
+  auto inodes = std::make_unique<InodeStore>(std::move(root), *st, store);
   return std::unique_ptr<PassthroughFs>(
-      new PassthroughFs(std::move(inodes), options, traits));
+      new PassthroughFs(std::move(inodes), options, traits, std::move(status)));
 }
 
-PassthroughFs::PassthroughFs(std::unique_ptr<InodeTable> inodes, const FsOptions& options,
-                             const SourceTraits& source)
+PassthroughFs::PassthroughFs(std::unique_ptr<InodeStore> inodes, const FsOptions& options,
+                             const SourceTraits& source, std::string inode_status)
     : inodes_(std::move(inodes)),
+      inode_status_(std::move(inode_status)),
       options_(options),
       source_(source),
       entry_timeout_(Seconds(options.entry_timeout.value_or(DefaultTimeout(options.cache)))),
@@ -200,9 +229,10 @@ void PassthroughFs::Init(const ConnectionInfo& info) {
 std::string PassthroughFs::PassthroughStatus() const {
   if (passthrough_active_) {
     return "kernel passthrough active (max_stack_depth " +
-           std::to_string(SessionConfig().max_stack_depth) + ")";
+           std::to_string(SessionConfig().max_stack_depth) + "); " + inode_status_;
   }
-  return "kernel passthrough off: " + passthrough_refusal_ + "; the daemon serves file I/O";
+  return "kernel passthrough off: " + passthrough_refusal_ + "; the daemon serves file I/O; " +
+         inode_status_;
 }
 
 void PassthroughFs::Destroy() {
@@ -237,11 +267,33 @@ Entry PassthroughFs::MakeEntry(const std::shared_ptr<Inode>& inode, const struct
   return e;
 }
 
-Result<Entry> PassthroughFs::LookupChild(const Inode& parent, std::string_view name) {
-  UniqueFd fd;
+Result<PassthroughFs::Pinned> PassthroughFs::Pin(NodeId node) {
+  auto inode = inodes_->Get(node);
+  if (!inode) return Fail(ESTALE);
+  auto fd = WithFdRelief([&] { return inodes_->Anchor(*inode); });
+  if (!fd) return Fail(fd.error());
+  return Pinned{std::move(inode), std::move(*fd)};
+}
+
+bool PassthroughFs::RelieveFds() {
+  if (inodes_->ReleaseCachedFds()) return true;
+  auto prune = inodes_->PruneCandidates(/*force=*/true);
+  if (prune.empty() || !notifier_.Prune(prune)) return false;
+  // The kernel's FORGETs come through another worker.
+  return inodes_->WaitForForget(std::chrono::milliseconds(500));
+}
+
+void PassthroughFs::PruneIfDue() {
+  auto prune = inodes_->PruneCandidates(/*force=*/false);
+  if (!prune.empty()) (void)notifier_.Prune(prune);
+}
+
+Result<Entry> PassthroughFs::LookupChild(const Inode& parent, int parent_fd,
+                                         std::string_view name) {
+  Result<InodeStore::Found> found = Fail(ENOENT);
   if (name == "." || (name == ".." && parent.id == kRootNode)) {
     // ".." of the root stays at the root: never above SOURCE.
-    fd.reset(::openat(parent.fd.get(), ".", O_PATH | O_CLOEXEC));
+    found = WithFdRelief([&] { return inodes_->Adopt(parent_fd); });
   } else if (name == "..") {
     // The kernel asks for ".." only to reconnect a directory's file handle
     // (export support), walking up until it meets a known dentry. For a
@@ -250,31 +302,35 @@ Result<Entry> PassthroughFs::LookupChild(const Inode& parent, std::string_view n
     // on the way. Answer only while the directory is still below SOURCE
     // (checked before the step, so nothing outside is opened, and after
     // it, against a concurrent move).
-    auto root = StatFd(inodes_->Get(kRootNode)->fd.get());
-    if (!root || !WithinTree(parent.fd.get(), *root)) return Fail(ENOENT);
-    fd.reset(::openat(parent.fd.get(), "..", O_PATH | O_NOFOLLOW | O_CLOEXEC));
-    if (fd && !WithinTree(fd.get(), *root)) return Fail(ENOENT);
+    auto root = inodes_->Get(kRootNode);
+    if (!WithinTree(parent_fd, root->dev, root->ino)) return Fail(ENOENT);
+    UniqueFd up(::openat(parent_fd, "..", O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    if (!up) return FailLast();
+    if (!WithinTree(up.get(), root->dev, root->ino)) return Fail(ENOENT);
+    found = WithFdRelief([&] { return inodes_->Adopt(up.get()); });
   } else {
     if (!IsPlainName(name)) return Fail(name.size() > 255 ? ENAMETOOLONG : ENOENT);
     std::string n(name);
-    // An inode the table already holds (a listing after stats, a second
-    // name of a hard link) needs no new O_PATH fd: one fstatat answers.
-    struct stat st;
-    if (::fstatat(parent.fd.get(), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return FailLast();
-    if (auto known = inodes_->LookupKnown(st)) return MakeEntry(known, st);
-    fd.reset(::openat(parent.fd.get(), n.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    found = WithFdRelief([&] { return inodes_->Resolve(parent, parent_fd, n.c_str()); });
   }
-  if (!fd) return FailLast();
-  auto st = StatFd(fd.get());
-  if (!st) return Fail(st.error());
-  auto inode = inodes_->Lookup(std::move(fd), *st);
-  return MakeEntry(inode, *st);
+  if (!found) return Fail(found.error());
+  PruneIfDue();
+  return MakeEntry(found->inode, found->st);
 }
 
 void PassthroughFs::Lookup(const Context& ctx, const req::Lookup& in, ReplyEntry reply) {
-  auto parent = inodes_->Get(ctx.node());
-  if (!parent) return reply.Error(ESTALE);
-  auto entry = LookupChild(*parent, in.name);
+  auto parent = Pin(ctx.node());
+  if (!parent) {
+    // A file handle taken on the mount, for a node the kernel has since
+    // forgotten: it asks for "." of that node id.
+    if (in.name == "." && !inodes_->Get(ctx.node())) {
+      auto revived = inodes_->Revive(ctx.node());
+      if (!revived) return reply.Error(revived.error());
+      return reply.Ok(MakeEntry(revived->inode, revived->st));
+    }
+    return reply.Error(parent.error());
+  }
+  auto entry = LookupChild(*parent->inode, parent->fd.get(), in.name);
   if (!entry) {
     if (entry.error() == Errno(ENOENT) && negative_timeout_.count() > 0)
       return reply.Negative(negative_timeout_);
@@ -289,16 +345,16 @@ void PassthroughFs::GetAttr(const Context& ctx, const req::GetAttr& in, ReplyAtt
     auto file = GetOpenFile(*in.fh);
     if (file && ::fstat(file->fd.get(), &st) == 0) return reply.Ok(Attr::FromStat(st), attr_timeout_);
   }
-  auto inode = inodes_->Get(ctx.node());
-  if (!inode) return reply.Error(ESTALE);
+  auto inode = Pin(ctx.node());
+  if (!inode) return reply.Error(inode.error());
   auto s = StatFd(inode->fd.get());
   if (!s) return reply.Error(s.error());
   reply.Ok(Attr::FromStat(*s), attr_timeout_);
 }
 
 void PassthroughFs::SetAttr(const Context& ctx, const req::SetAttr& in, ReplyAttr reply) {
-  auto inode = inodes_->Get(ctx.node());
-  if (!inode) return reply.Error(ESTALE);
+  auto inode = Pin(ctx.node());
+  if (!inode) return reply.Error(inode.error());
   std::shared_ptr<OpenFile> file = in.fh ? GetOpenFile(*in.fh) : nullptr;
   int open_fd = file ? file->fd.get() : -1;
   const std::string path = ProcPath(inode->fd.get());
@@ -337,7 +393,7 @@ void PassthroughFs::SetAttr(const Context& ctx, const req::SetAttr& in, ReplyAtt
     int rc;
     if (open_fd >= 0) {
       rc = ::futimens(open_fd, times);
-    } else if (inode->type == S_IFLNK) {
+    } else if (inode->inode->type == S_IFLNK) {
       // A symlink cannot be reopened; its times are set through the link
       // itself, which utimensat on the O_PATH fd does not follow.
       rc = ::utimensat(inode->fd.get(), "", times, AT_EMPTY_PATH);
@@ -352,8 +408,8 @@ void PassthroughFs::SetAttr(const Context& ctx, const req::SetAttr& in, ReplyAtt
 }
 
 void PassthroughFs::ReadLink(const Context& ctx, const req::ReadLink&, ReplyData reply) {
-  auto inode = inodes_->Get(ctx.node());
-  if (!inode) return reply.Error(ESTALE);
+  auto inode = Pin(ctx.node());
+  if (!inode) return reply.Error(inode.error());
   char target[PATH_MAX + 1];
   ssize_t n = ::readlinkat(inode->fd.get(), "", target, sizeof(target));
   if (n < 0) return reply.Error(Errno::Last());
@@ -361,58 +417,50 @@ void PassthroughFs::ReadLink(const Context& ctx, const req::ReadLink&, ReplyData
   reply.Ok(std::string_view(target, static_cast<size_t>(n)));
 }
 
-namespace {
-// Runs `make` (a *at() creation call relative to the parent's fd) as the
-// caller, then looks the new name up to answer with its entry.
 template <typename MakeFn>
-void CreateNode(PassthroughFs& fs, InodeTable& inodes, const Context& ctx, std::string_view name,
-                ReplyEntry reply, MakeFn make,
-                Result<Entry> (PassthroughFs::*lookup)(const Inode&, std::string_view)) {
-  auto parent = inodes.Get(ctx.node());
-  if (!parent) return reply.Error(ESTALE);
+void PassthroughFs::CreateNode(const Context& ctx, std::string_view name, ReplyEntry reply,
+                               MakeFn make) {
+  auto parent = Pin(ctx.node());
+  if (!parent) return reply.Error(parent.error());
   if (!IsPlainName(name)) return reply.Error(name.size() > 255 ? ENAMETOOLONG : EINVAL);
   std::string n(name);
   {
-    AsCaller as_caller(ctx, fs.kernel_checks_permissions());
+    AsCaller as_caller(ctx, kernel_checks_permissions());
     if (make(parent->fd.get(), n.c_str()) != 0) return reply.Error(Errno::Last());
   }
-  auto entry = (fs.*lookup)(*parent, name);
+  auto entry = LookupChild(*parent->inode, parent->fd.get(), name);
   if (!entry) return reply.Error(entry.error());
   reply.Ok(*entry);
 }
-}  // namespace
 
 void PassthroughFs::SymLink(const Context& ctx, const req::SymLink& in, ReplyEntry reply) {
   std::string target(in.target);
   CreateNode(
-      *this, *inodes_, ctx, in.name, std::move(reply),
-      [&](int dir, const char* name) { return ::symlinkat(target.c_str(), dir, name); },
-      &PassthroughFs::LookupChild);
+      ctx, in.name, std::move(reply),
+      [&](int dir, const char* name) { return ::symlinkat(target.c_str(), dir, name); });
 }
 
 void PassthroughFs::MkNod(const Context& ctx, const req::MkNod& in, ReplyEntry reply) {
   CreateNode(
-      *this, *inodes_, ctx, in.name, std::move(reply),
+      ctx, in.name, std::move(reply),
       [&](int dir, const char* name) {
         CallerUmask umask(masks_modes_, in.umask);
         return ::mknodat(dir, name, umask.Mode(in.mode), in.rdev);
-      },
-      &PassthroughFs::LookupChild);
+      });
 }
 
 void PassthroughFs::MkDir(const Context& ctx, const req::MkDir& in, ReplyEntry reply) {
   CreateNode(
-      *this, *inodes_, ctx, in.name, std::move(reply),
+      ctx, in.name, std::move(reply),
       [&](int dir, const char* name) {
         CallerUmask umask(masks_modes_, in.umask);
         return ::mkdirat(dir, name, umask.Mode(in.mode));
-      },
-      &PassthroughFs::LookupChild);
+      });
 }
 
 void PassthroughFs::Unlink(const Context& ctx, const req::Unlink& in, ReplyEmpty reply) {
-  auto parent = inodes_->Get(ctx.node());
-  if (!parent) return reply.Error(ESTALE);
+  auto parent = Pin(ctx.node());
+  if (!parent) return reply.Error(parent.error());
   if (!IsPlainName(in.name)) return reply.Error(EINVAL);
   std::string n(in.name);
   AsCaller as_caller(ctx, kernel_checks_permissions());
@@ -421,8 +469,8 @@ void PassthroughFs::Unlink(const Context& ctx, const req::Unlink& in, ReplyEmpty
 }
 
 void PassthroughFs::RmDir(const Context& ctx, const req::RmDir& in, ReplyEmpty reply) {
-  auto parent = inodes_->Get(ctx.node());
-  if (!parent) return reply.Error(ESTALE);
+  auto parent = Pin(ctx.node());
+  if (!parent) return reply.Error(parent.error());
   if (!IsPlainName(in.name)) return reply.Error(in.name == "." ? EINVAL : ENOTEMPTY);
   std::string n(in.name);
   AsCaller as_caller(ctx, kernel_checks_permissions());
@@ -432,9 +480,10 @@ void PassthroughFs::RmDir(const Context& ctx, const req::RmDir& in, ReplyEmpty r
 }
 
 void PassthroughFs::Rename(const Context& ctx, const req::Rename& in, ReplyEmpty reply) {
-  auto parent = inodes_->Get(ctx.node());
-  auto new_parent = inodes_->Get(in.new_parent);
-  if (!parent || !new_parent) return reply.Error(ESTALE);
+  auto parent = Pin(ctx.node());
+  if (!parent) return reply.Error(parent.error());
+  auto new_parent = Pin(in.new_parent);
+  if (!new_parent) return reply.Error(new_parent.error());
   if (!IsPlainName(in.name) || !IsPlainName(in.new_name)) return reply.Error(EINVAL);
   std::string from(in.name), to(in.new_name);
   AsCaller as_caller(ctx, kernel_checks_permissions());
@@ -444,33 +493,33 @@ void PassthroughFs::Rename(const Context& ctx, const req::Rename& in, ReplyEmpty
 }
 
 void PassthroughFs::Link(const Context& ctx, const req::Link& in, ReplyEntry reply) {
-  auto target = inodes_->Get(in.target);
-  if (!target) return reply.Error(ESTALE);
+  auto target = Pin(in.target);
+  if (!target) return reply.Error(target.error());
   // Through /proc rather than AT_EMPTY_PATH, which needs
   // CAP_DAC_READ_SEARCH that the caller's credentials do not have.
   std::string path = ProcPath(target->fd.get());
   CreateNode(
-      *this, *inodes_, ctx, in.new_name, std::move(reply),
+      ctx, in.new_name, std::move(reply),
       [&](int dir, const char* name) {
-        if (target->type == S_IFLNK) {
+        if (target->inode->type == S_IFLNK) {
           return ::linkat(target->fd.get(), "", dir, name, AT_EMPTY_PATH);
         }
         return ::linkat(AT_FDCWD, path.c_str(), dir, name, AT_SYMLINK_FOLLOW);
-      },
-      &PassthroughFs::LookupChild);
+      });
 }
 
 void PassthroughFs::StatFs(const Context& ctx, const req::StatFs&, ReplyStatfs reply) {
-  auto inode = inodes_->Get(ctx.node());
-  if (!inode) inode = inodes_->Get(kRootNode);
+  auto inode = Pin(ctx.node());
+  if (!inode) inode = Pin(kRootNode);
+  if (!inode) return reply.Error(inode.error());
   struct statvfs st;
   if (::fstatvfs(inode->fd.get(), &st) != 0) return reply.Error(Errno::Last());
   reply.Ok(st);
 }
 
 void PassthroughFs::Access(const Context& ctx, const req::Access& in, ReplyEmpty reply) {
-  auto inode = inodes_->Get(ctx.node());
-  if (!inode) return reply.Error(ESTALE);
+  auto inode = Pin(ctx.node());
+  if (!inode) return reply.Error(inode.error());
   AsCaller as_caller(ctx, kernel_checks_permissions());
   if (::faccessat(AT_FDCWD, ProcPath(inode->fd.get()).c_str(), static_cast<int>(in.mask),
                   AT_EACCESS) != 0)
@@ -479,8 +528,8 @@ void PassthroughFs::Access(const Context& ctx, const req::Access& in, ReplyEmpty
 }
 
 void PassthroughFs::Statx(const Context& ctx, const req::Statx& in, ReplyStatx reply) {
-  auto inode = inodes_->Get(ctx.node());
-  if (!inode) return reply.Error(ESTALE);
+  auto inode = Pin(ctx.node());
+  if (!inode) return reply.Error(inode.error());
   struct statx sx;
   int flags = AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | (static_cast<int>(in.sx_flags) & AT_STATX_SYNC_TYPE);
   if (::statx(inode->fd.get(), "", flags, in.sx_mask ? in.sx_mask : STATX_BASIC_STATS, &sx) != 0)
@@ -510,7 +559,8 @@ void PassthroughFs::Statx(const Context& ctx, const req::Statx& in, ReplyStatx r
 }
 
 void PassthroughFs::SyncFs(const Context&, const req::SyncFs&, ReplyEmpty reply) {
-  auto root = inodes_->Get(kRootNode);
+  auto root = Pin(kRootNode);
+  if (!root) return reply.Error(root.error());
   UniqueFd fd(::openat(root->fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd || ::syncfs(fd.get()) != 0) return reply.Error(Errno::Last());
   reply.Ok();

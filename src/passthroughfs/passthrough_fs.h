@@ -17,7 +17,7 @@
 #include "fs_options.h"
 #include "fusekit/operations.h"
 #include "fusekit/session.h"
-#include "inode_table.h"
+#include "inode_store.h"
 
 namespace passthroughfs {
 
@@ -29,7 +29,7 @@ struct FsCounters {
 };
 
 // Thread-safety: every operation may run concurrently with any other. Locks:
-// InodeTable's mutex, then (never while holding it) an Inode's open_mutex,
+// InodeStore's mutex, then (never while holding it) an Inode's open_mutex,
 // then handles_mutex_. None is held across a reply or a blocking syscall on
 // a source file other than the backing-file ioctls.
 //
@@ -49,6 +49,7 @@ class PassthroughFs : public fusekit::Operations {
   bool passthrough_active() const { return passthrough_active_.load(); }
   const FsCounters& counters() const { return counters_; }
   size_t inode_count() const { return inodes_->size(); }
+  const InodeStore& inodes() const { return *inodes_; }
   // default_permissions (asked for, or implied by POSIX ACLs): the kernel
   // checks access before asking us.
   bool kernel_checks_permissions() const { return kernel_checks_; }
@@ -59,7 +60,7 @@ class PassthroughFs : public fusekit::Operations {
   // their directory's default ACL as natively.
   bool acls_active() const { return acls_active_; }
   // One line for the startup message: whether kernel passthrough is on, and
-  // why not when it is not.
+  // why not when it is not; and how inodes are held.
   std::string PassthroughStatus() const;
   // Runs once INIT settled what the kernel grants: `ok` is false when the
   // options cannot be met (passthrough=always without passthrough).
@@ -136,20 +137,44 @@ class PassthroughFs : public fusekit::Operations {
     bool posix_acls = false;  // the filesystem supports them
   };
 
-  PassthroughFs(std::unique_ptr<InodeTable> inodes, const FsOptions& options,
-                const SourceTraits& source);
+  PassthroughFs(std::unique_ptr<InodeStore> inodes, const FsOptions& options,
+                const SourceTraits& source, std::string inode_status);
 
-  // Looks `name` up below `parent` without following a final symlink and
-  // answers with a counted entry.
-  fusekit::Result<fusekit::Entry> LookupChild(const Inode& parent, std::string_view name);
+  // The inode of `node` and an fd of it for one call: ESTALE for a node the
+  // kernel no longer holds, or whose file is gone.
+  struct Pinned {
+    std::shared_ptr<Inode> inode;
+    AnchorFd fd;
+  };
+  fusekit::Result<Pinned> Pin(fusekit::NodeId node);
+
+  // Looks `name` up below `parent` (open as `parent_fd`) without following
+  // a final symlink and answers with a counted entry.
+  fusekit::Result<fusekit::Entry> LookupChild(const Inode& parent, int parent_fd,
+                                              std::string_view name);
+  // Runs `make` (a *at() creation call relative to the parent's fd) as the
+  // caller, then looks the new name up to answer with its entry.
+  template <typename MakeFn>
+  void CreateNode(const fusekit::Context& ctx, std::string_view name, fusekit::ReplyEntry reply,
+                  MakeFn make);
+  // Runs `open` (a call that opens an fd), and once more each time it
+  // fails with EMFILE or ENFILE while inode fds can be given back.
+  template <typename OpenFn>
+  auto WithFdRelief(OpenFn open) -> decltype(open());
+  // Gives inode fds back: cached ones at once, or those of inodes the
+  // kernel is asked to forget (waiting a moment for its FORGETs). False
+  // when there is nothing to give.
+  bool RelieveFds();
+  // Asks the kernel to drop inodes once fd-held ones near the budget.
+  void PruneIfDue();
   fusekit::Entry MakeEntry(const std::shared_ptr<Inode>& inode, const struct stat& st) const;
   fusekit::Timeout attr_timeout() const { return attr_timeout_; }
 
-  // Opens the inode's file with `flags` through its O_PATH fd.
-  fusekit::Result<fusekit::UniqueFd> Reopen(const Inode& inode, int flags) const;
-  // Counts an open of `inode`; returns the backing id its open must carry,
-  // or nullopt when the daemon serves this inode's I/O.
-  std::optional<fusekit::BackingId> AttachOpen(Inode& inode, int open_flags);
+  // Opens the file behind `anchor` (an O_PATH fd of it) with `flags`.
+  fusekit::Result<fusekit::UniqueFd> Reopen(int anchor, int flags);
+  // Counts an open of `inode` (pinned as `anchor`); returns the backing id
+  // its open must carry, or nullopt when the daemon serves its I/O.
+  std::optional<fusekit::BackingId> AttachOpen(Inode& inode, int anchor, int open_flags);
   void DetachOpen(Inode& inode);
   fusekit::FileHandle AddOpenFile(std::shared_ptr<Inode> inode, fusekit::UniqueFd fd,
                                   bool passthrough_writable);
@@ -168,7 +193,8 @@ class PassthroughFs : public fusekit::Operations {
   // Finishes a CREATE or TMPFILE whose file is open as `fd`.
   void ReplyCreated(fusekit::UniqueFd fd, int flags, fusekit::ReplyCreate reply);
 
-  std::unique_ptr<InodeTable> inodes_;
+  std::unique_ptr<InodeStore> inodes_;
+  const std::string inode_status_;  // for the startup line
   const FsOptions options_;
   const SourceTraits source_;
   const fusekit::Timeout entry_timeout_;
@@ -192,5 +218,17 @@ class PassthroughFs : public fusekit::Operations {
   std::unordered_map<uint64_t, std::shared_ptr<OpenFile>> files_;
   std::unordered_map<uint64_t, std::shared_ptr<OpenDirectory>> dirs_;
 };
+
+template <typename OpenFn>
+auto PassthroughFs::WithFdRelief(OpenFn open) -> decltype(open()) {
+  // Bounded: each round either frees fds or gives up.
+  for (int round = 0;; ++round) {
+    auto result = open();
+    if (result || round == 4) return result;
+    if (result.error() != fusekit::Errno(EMFILE) && result.error() != fusekit::Errno(ENFILE))
+      return result;
+    if (!RelieveFds()) return result;
+  }
+}
 
 }  // namespace passthroughfs

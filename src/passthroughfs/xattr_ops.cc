@@ -33,8 +33,8 @@ void AnswerXattr(uint32_t size, ReadFn read, ReplyXattr reply) {
 }  // namespace
 
 void PassthroughFs::SetXattr(const Context& ctx, const req::SetXattr& in, ReplyEmpty reply) {
-  auto inode = inodes_->Get(ctx.node());
-  if (!inode) return reply.Error(ESTALE);
+  auto inode = Pin(ctx.node());
+  if (!inode) return reply.Error(inode.error());
   std::string path = ProcPath(inode->fd.get());
   std::string name(in.name);
   // Setting an ACL by a caller the kernel found outside the file's group
@@ -49,8 +49,8 @@ void PassthroughFs::SetXattr(const Context& ctx, const req::SetXattr& in, ReplyE
 }
 
 void PassthroughFs::GetXattr(const Context& ctx, const req::GetXattr& in, ReplyXattr reply) {
-  auto inode = inodes_->Get(ctx.node());
-  if (!inode) return reply.Error(ESTALE);
+  auto inode = Pin(ctx.node());
+  if (!inode) return reply.Error(inode.error());
   std::string path = ProcPath(inode->fd.get());
   std::string name(in.name);
   AsCaller as_caller(ctx, kernel_checks_permissions());
@@ -61,8 +61,8 @@ void PassthroughFs::GetXattr(const Context& ctx, const req::GetXattr& in, ReplyX
 }
 
 void PassthroughFs::ListXattr(const Context& ctx, const req::ListXattr& in, ReplyXattr reply) {
-  auto inode = inodes_->Get(ctx.node());
-  if (!inode) return reply.Error(ESTALE);
+  auto inode = Pin(ctx.node());
+  if (!inode) return reply.Error(inode.error());
   std::string path = ProcPath(inode->fd.get());
   AsCaller as_caller(ctx, kernel_checks_permissions());
   AnswerXattr(
@@ -75,8 +75,8 @@ void PassthroughFs::ListXattr(const Context& ctx, const req::ListXattr& in, Repl
 
 void PassthroughFs::RemoveXattr(const Context& ctx, const req::RemoveXattr& in,
                                 ReplyEmpty reply) {
-  auto inode = inodes_->Get(ctx.node());
-  if (!inode) return reply.Error(ESTALE);
+  auto inode = Pin(ctx.node());
+  if (!inode) return reply.Error(inode.error());
   std::string path = ProcPath(inode->fd.get());
   std::string name(in.name);
   AsCaller as_caller(ctx, kernel_checks_permissions());

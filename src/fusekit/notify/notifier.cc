@@ -1,5 +1,6 @@
 #include "fusekit/notifier.h"
 
+#include <algorithm>
 #include <cerrno>
 
 #include "fusekit/abi/fuse_abi.h"
@@ -82,6 +83,24 @@ Status Notifier::Retrieve(NodeId node, uint64_t offset, uint32_t size, RetrieveD
     shared_->retrieves.erase(unique);
   }
   return status;
+}
+
+Status Notifier::Prune(std::span<const NodeId> nodes) {
+  // The kernel takes at most what fits one message; send large sets in
+  // pieces (NodeId is a plain 64-bit id, laid out as the wire's u64).
+  static_assert(sizeof(NodeId) == sizeof(uint64_t));
+  constexpr size_t kPerMessage = 1024;
+  for (size_t start = 0; start < nodes.size(); start += kPerMessage) {
+    size_t count = std::min(kPerMessage, nodes.size() - start);
+    abi::fuse_notify_prune_out out{static_cast<uint32_t>(count), 0, 0};
+    iovec iov[] = {Piece(&out, sizeof(out)), Piece(nodes.data() + start, count * sizeof(uint64_t))};
+    if (auto status = Send(shared_.get(), abi::FUSE_NOTIFY_PRUNE, iov); !status) return status;
+  }
+  return Ok();
+}
+
+Status Notifier::IncEpoch() {
+  return Send(shared_.get(), abi::FUSE_NOTIFY_INC_EPOCH, {});
 }
 
 }  // namespace fusekit

@@ -1,0 +1,77 @@
+#include "source_handle.h"
+
+#include <cerrno>
+#include <functional>
+#include <string_view>
+
+namespace passthroughfs {
+
+using fusekit::Fail;
+using fusekit::FailLast;
+using fusekit::Result;
+using fusekit::UniqueFd;
+
+namespace {
+
+// MAX_HANDLE_SZ: what the kernel accepts; every filesystem fits.
+constexpr unsigned kMaxHandle = 128;
+
+// file_handle ends in a flexible array: room for it behind the header.
+union HandleBuffer {
+  file_handle header;
+  char room[sizeof(file_handle) + kMaxHandle];
+};
+
+}  // namespace
+
+SourceHandle& SourceHandle::operator=(const SourceHandle& other) {
+  if (this != &other) *this = FromBytes(other.type_, other.bytes());
+  return *this;
+}
+
+SourceHandle SourceHandle::FromBytes(int type, std::span<const uint8_t> bytes) {
+  SourceHandle h;
+  h.type_ = type;
+  h.size_ = static_cast<uint8_t>(std::min<size_t>(bytes.size(), kMaxHandle));
+  if (h.size_ > kInline) {
+    h.heap_ = std::make_unique<uint8_t[]>(h.size_);
+    std::memcpy(h.heap_.get(), bytes.data(), h.size_);
+  } else {
+    std::memcpy(h.inline_, bytes.data(), h.size_);
+  }
+  return h;
+}
+
+Result<SourceHandle> SourceHandle::Of(int dir, const char* name, int* mount_id) {
+  HandleBuffer buffer{};
+  buffer.header.handle_bytes = kMaxHandle;
+  int flags = name[0] == '\0' ? AT_EMPTY_PATH : 0;
+  if (::name_to_handle_at(dir, name, &buffer.header, mount_id, flags) != 0) return FailLast();
+  if (buffer.header.handle_bytes == 0 || buffer.header.handle_bytes > kMaxHandle)
+    return Fail(EOPNOTSUPP);
+  return FromBytes(buffer.header.handle_type,
+                   std::span<const uint8_t>(buffer.header.f_handle, buffer.header.handle_bytes));
+}
+
+Result<UniqueFd> SourceHandle::Open(int mount_fd, int flags) const {
+  if (empty()) return Fail(ESTALE);
+  HandleBuffer buffer{};
+  buffer.header.handle_bytes = size_;
+  buffer.header.handle_type = type_;
+  std::memcpy(buffer.header.f_handle, data(), size_);
+  UniqueFd fd(::open_by_handle_at(mount_fd, &buffer.header, flags | O_CLOEXEC));
+  if (!fd) return FailLast();
+  return fd;
+}
+
+size_t SourceHandle::Hash() const {
+  std::string_view raw(reinterpret_cast<const char*>(data()), size_);
+  return std::hash<std::string_view>()(raw) * 31 + static_cast<size_t>(type_);
+}
+
+bool SourceHandle::operator==(const SourceHandle& other) const {
+  return type_ == other.type_ && size_ == other.size_ &&
+         std::memcmp(data(), other.data(), size_) == 0;
+}
+
+}  // namespace passthroughfs
