@@ -245,6 +245,7 @@ Result<InodeStore::Found> InodeStore::Revive(NodeId id) {
   }
   if (!found.inode) return Fail(ESTALE);
   cache_.Insert(id.value, std::move(*fd));
+  revived_.fetch_add(1, std::memory_order_relaxed);
   return found;
 }
 

@@ -157,6 +157,7 @@ class InodeStore {
   bool handles() const { return config_.handles; }
   size_t size() const;           // inodes the kernel holds, the root included
   size_t forgotten_size() const;  // remembered for export
+  uint64_t revived() const { return revived_.load(std::memory_order_relaxed); }  // by Revive
   size_t fd_count() const;       // inode fds held: by inodes, and cached
   size_t fd_budget() const { return config_.fd_budget; }
 
@@ -229,6 +230,7 @@ class InodeStore {
   std::chrono::steady_clock::time_point last_prune_{};
   std::unordered_map<int, Mount> mounts_;
   std::condition_variable forgot_;
+  std::atomic<uint64_t> revived_{0};
 };
 
 }  // namespace passthroughfs

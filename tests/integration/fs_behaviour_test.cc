@@ -18,6 +18,10 @@
 //   IoUring         Passthrough served over FUSE-over-io_uring
 //   IoUringNever    PassthroughNever over io_uring: READ/WRITE data in the
 //                   ring buffers
+//   InodesByFd      Passthrough with inode_handles=never: each inode holds
+//                   an O_PATH fd (the other modes hold inodes by handle)
+//   TinyFdCache     Passthrough with inode_handles=always and fd_cache=8:
+//                   inode fds are evicted and reopened by handle all the time
 // The IoUring modes need the kernel's enable_uring switch on: ctest's
 // enable_uring fixture turns it on (tests/integration/passthroughfs.cmake).
 //
@@ -87,7 +91,9 @@ enum class Mode {
   kCacheNever,
   kWriteback,
   kIoUring,
-  kIoUringNever
+  kIoUringNever,
+  kInodesByFd,
+  kTinyFdCache
 };
 
 bool OverIoUring(Mode m) { return m == Mode::kIoUring || m == Mode::kIoUringNever; }
@@ -96,7 +102,10 @@ bool DaemonServed(Mode m) {
   return m == Mode::kNever || m == Mode::kWriteback || m == Mode::kIoUringNever;
 }
 // The modes whose read/write go through passthrough.
-bool PassthroughIo(Mode m) { return m == Mode::kPassthrough || m == Mode::kIoUring; }
+bool PassthroughIo(Mode m) {
+  return m == Mode::kPassthrough || m == Mode::kIoUring || m == Mode::kInodesByFd ||
+         m == Mode::kTinyFdCache;
+}
 
 std::string ModeName(Mode m) {
   switch (m) {
@@ -108,6 +117,8 @@ std::string ModeName(Mode m) {
     case Mode::kWriteback: return "Writeback";
     case Mode::kIoUring: return "IoUring";
     case Mode::kIoUringNever: return "IoUringNever";
+    case Mode::kInodesByFd: return "InodesByFd";
+    case Mode::kTinyFdCache: return "TinyFdCache";
   }
   return "?";
 }
@@ -141,6 +152,12 @@ class Fixture {
     if (mode_ == Mode::kNever || mode_ == Mode::kIoUringNever)
       options.passthrough = PassthroughMode::kNever;
     if (mode_ == Mode::kDirectIo) options.direct_io = true;
+    if (mode_ == Mode::kInodesByFd) options.inode_handles = passthroughfs::InodeHandles::kNever;
+    if (mode_ == Mode::kTinyFdCache) {
+      // Eviction all the time: every few calls reopen an inode by handle.
+      options.inode_handles = passthroughfs::InodeHandles::kAlways;
+      options.fd_cache = 8;
+    }
     if (mode_ == Mode::kCacheNever) options.cache = CacheMode::kNever;
     if (mode_ == Mode::kWriteback) {
       options.passthrough = PassthroughMode::kNever;
@@ -188,6 +205,11 @@ class Fixture {
       }
       if (DaemonServed(mode_)) {
         EXPECT_EQ(fs_->counters().passthrough_opens.load(), 0u);
+      }
+      if (mode_ == Mode::kTinyFdCache) {
+        EXPECT_TRUE(fs_->inodes().handles());
+        // The cache's 8, and one fd per mount for open_by_handle_at.
+        EXPECT_LE(fs_->inodes().fd_count(), 8u + 1) << "inode fds beyond the budget";
       }
       // Every file the case opened is closed: once the kernel's
       // (asynchronous) RELEASEs arrive, no backing file is left.
@@ -1778,6 +1800,8 @@ TEST_P(FsBehaviour, IoPathMatchesMode) {
   switch (mode()) {
     case Mode::kPassthrough:
     case Mode::kIoUring:
+    case Mode::kInodesByFd:
+    case Mode::kTinyFdCache:
       EXPECT_EQ(fx_.reads(), 0u);
       EXPECT_EQ(fx_.writes(), 0u);
       EXPECT_GT(c.passthrough_opens.load(), 0u);
@@ -1807,7 +1831,8 @@ TEST_P(FsBehaviour, IoPathMatchesMode) {
 INSTANTIATE_TEST_SUITE_P(Modes, FsBehaviour,
                          ::testing::Values(Mode::kNative, Mode::kPassthrough, Mode::kNever,
                                            Mode::kDirectIo, Mode::kCacheNever, Mode::kIoUring,
-                                           Mode::kIoUringNever),
+                                           Mode::kIoUringNever, Mode::kInodesByFd,
+                                           Mode::kTinyFdCache),
                          [](const ::testing::TestParamInfo<Mode>& info) {
                            return ModeName(info.param);
                          });

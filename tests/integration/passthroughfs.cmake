@@ -50,3 +50,9 @@ add_executable(acl_tests ${CMAKE_CURRENT_LIST_DIR}/acl_test.cc)
 target_link_libraries(acl_tests PRIVATE passthroughfs_core fusekit_test_fixture GTest::gtest_main)
 gtest_discover_tests(acl_tests
   PROPERTIES LABELS integration TIMEOUT 120 FIXTURES_REQUIRED enable_uring)
+
+# File handles taken on the mount, opened after the kernel forgot the inode
+# (integration/export_test.cc). RUN_SERIAL: drop_caches is global.
+add_executable(export_tests ${CMAKE_CURRENT_LIST_DIR}/export_test.cc)
+target_link_libraries(export_tests PRIVATE passthroughfs_core fusekit_test_fixture GTest::gtest_main)
+gtest_discover_tests(export_tests PROPERTIES LABELS integration TIMEOUT 120 RUN_SERIAL TRUE)
