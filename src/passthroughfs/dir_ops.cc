@@ -121,6 +121,9 @@ void PassthroughFs::ReadDirPlus(const Context&, const req::ReadDirPlus& in, Repl
       return reply.Add(name, entry, next) ? Emit::kAdded : Emit::kFull;
     };
     if (name == "." || name == "..") return unlooked();
+    // Inodes held by fd, near the budget: the kernel looks the names up
+    // itself when it needs them, one by one, with pruning in between.
+    if (inodes_->FdsNearBudget()) return unlooked();
     auto entry = LookupChild(*d->inode, ::dirfd(d->dir), name);
     if (!entry) {
       // Vanished since readdir saw it: skip it, as a later getdents would.

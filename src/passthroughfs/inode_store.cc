@@ -46,7 +46,12 @@ std::shared_ptr<Inode> InodeStore::Get(NodeId id) {
 }
 
 void InodeStore::TouchLocked(Inode& inode) {
-  if (inode.fd && inode.id != fusekit::kRootNode) fd_lru_.splice(fd_lru_.begin(), fd_lru_, inode.lru);
+  if (!inode.fd || inode.id == fusekit::kRootNode) return;
+  fd_lru_.splice(fd_lru_.begin(), fd_lru_, inode.lru);
+  if (inode.prune_asked) {
+    inode.prune_asked = false;
+    --prune_asked_;
+  }
 }
 
 std::optional<dev_t> InodeStore::MountDev(int mount_id) const {
@@ -286,6 +291,7 @@ void InodeStore::Forget(NodeId id, uint64_t nlookup) {
       if (key != by_dev_ino_.end() && key->second == id.value) by_dev_ino_.erase(key);
       fd_lru_.erase(inode.lru);
       --fd_held_;
+      if (inode.prune_asked) --prune_asked_;
       ++forgets_;
       forgot_.notify_all();
     } else {
@@ -315,16 +321,19 @@ std::vector<NodeId> InodeStore::PruneCandidates(bool force) {
   const size_t high = config_.fd_budget - config_.fd_budget / 10;
   const size_t low = config_.fd_budget - config_.fd_budget / 4;
   if (!force && fd_held_ <= high) return out;
-  auto now = std::chrono::steady_clock::now();
-  // FORGETs take a moment to come back: ask again only after a while.
-  if (!force && now - last_prune_ < std::chrono::milliseconds(50)) return out;
-  last_prune_ = now;
-  size_t want = fd_held_ > low ? fd_held_ - low : 0;
-  if (force) want = std::max<size_t>(want, std::max<size_t>(fd_held_ / 4, 16));
+  // Those asked already and not yet forgotten will come back: ask for the
+  // rest of what brings the count down to the low-water mark.
+  size_t coming = prune_asked_;
+  size_t want = fd_held_ > low + coming ? fd_held_ - low - coming : 0;
+  if (force) want = std::max<size_t>(want, std::max<size_t>(fd_held_ / 8, 16));
   for (auto it = fd_lru_.rbegin(); it != fd_lru_.rend() && out.size() < want; ++it) {
-    auto inode = by_id_.find(*it);
-    if (inode != by_id_.end() && inode->second->in_use.load(std::memory_order_relaxed) == 0)
-      out.push_back(NodeId(*it));
+    auto found = by_id_.find(*it);
+    if (found == by_id_.end()) continue;
+    Inode& inode = *found->second;
+    if (inode.prune_asked || inode.in_use.load(std::memory_order_relaxed) != 0) continue;
+    inode.prune_asked = true;
+    ++prune_asked_;
+    out.push_back(inode.id);
   }
   return out;
 }
@@ -337,6 +346,11 @@ bool InodeStore::WaitForForget(std::chrono::milliseconds timeout) {
 
 bool InodeStore::ReleaseCachedFds() {
   return cache_.Evict(std::max<size_t>(cache_.size() / 4, 8)) > 0;
+}
+
+bool InodeStore::FdsNearBudget() const {
+  std::lock_guard lock(mutex_);
+  return !config_.handles && fd_held_ + 1 > config_.fd_budget - config_.fd_budget / 10;
 }
 
 size_t InodeStore::size() const {
@@ -367,6 +381,7 @@ void InodeStore::Clear() {
     forgotten_order_.clear();
     fd_lru_.clear();
     fd_held_ = 0;
+    prune_asked_ = 0;
     by_id_.emplace(root->id.value, root);
     by_dev_ino_.emplace(DevIno{root->dev, root->ino}, root->id.value);
     if (!root->handle.empty())

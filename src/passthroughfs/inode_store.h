@@ -90,6 +90,7 @@ struct Inode {
 
   uint64_t nlookup = 0;
   std::list<uint64_t>::iterator lru;  // in the store's prune order (fd-held inodes)
+  bool prune_asked = false;           // offered for pruning, not used since
   // Open files and directories: such inodes are never offered for pruning.
   std::atomic<unsigned> in_use{0};
 };
@@ -147,12 +148,17 @@ class InodeStore {
 
   // Fd-held inodes the kernel should be asked to drop (FUSE_NOTIFY_PRUNE),
   // least recently used first, once more than the budget's high-water
-  // mark hold fds (or `force`, after EMFILE); empty when none is due.
+  // mark hold fds (or `force`, after EMFILE); empty when none is due. An
+  // inode is offered once, until it is used again: asked and not dropped,
+  // the kernel still needs it.
   std::vector<fusekit::NodeId> PruneCandidates(bool force);
   // Waits until an inode's fd was closed (a FORGET), or `timeout`.
   bool WaitForForget(std::chrono::milliseconds timeout);
   // After EMFILE: frees cached fds; false when there were none.
   bool ReleaseCachedFds();
+  // Whether a new fd-held inode would pass the high-water mark (a listing
+  // then leaves its entries for the kernel to look up one by one).
+  bool FdsNearBudget() const;
 
   bool handles() const { return config_.handles; }
   size_t size() const;           // inodes the kernel holds, the root included
@@ -227,7 +233,7 @@ class InodeStore {
   std::list<uint64_t> fd_lru_;            // fd-held inodes, most recent first
   size_t fd_held_ = 0;                    // inodes holding their own fd
   uint64_t forgets_ = 0;                  // of fd-held inodes, for WaitForForget
-  std::chrono::steady_clock::time_point last_prune_{};
+  size_t prune_asked_ = 0;                // fd-held inodes with prune_asked
   std::unordered_map<int, Mount> mounts_;
   std::condition_variable forgot_;
   std::atomic<uint64_t> revived_{0};

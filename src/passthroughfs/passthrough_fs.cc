@@ -212,6 +212,7 @@ void PassthroughFs::Init(const ConnectionInfo& info) {
   acls_active_ = info.has(cap::kPosixAcl);
   masks_modes_ = info.has(cap::kDontMask);
   kernel_checks_ = options_.default_permissions || acls_active_;
+  forget_readers_ = info.io_uring() ? ~0u : std::max(SessionConfig().threads, 1u) - 1;
   bool granted = info.passthrough();
   passthrough_active_ = granted && options_.passthrough != PassthroughMode::kNever;
   if (options_.passthrough == PassthroughMode::kNever) {
@@ -279,8 +280,15 @@ bool PassthroughFs::RelieveFds() {
   if (inodes_->ReleaseCachedFds()) return true;
   auto prune = inodes_->PruneCandidates(/*force=*/true);
   if (prune.empty() || !notifier_.Prune(prune)) return false;
-  // The kernel's FORGETs come through another worker.
-  return inodes_->WaitForForget(std::chrono::milliseconds(500));
+  // The kernel's FORGETs come through another worker: one must be left to
+  // read them (over io_uring, the /dev/fuse worker always is).
+  if (fd_waiters_.fetch_add(1) >= forget_readers_) {
+    fd_waiters_--;
+    return false;
+  }
+  bool forgot = inodes_->WaitForForget(std::chrono::milliseconds(200));
+  fd_waiters_--;
+  return forgot;
 }
 
 void PassthroughFs::PruneIfDue() {

@@ -209,6 +209,10 @@ class PassthroughFs : public fusekit::Operations {
   // The kernel hands modes over unmasked, with the caller's umask
   // (FUSE_DONT_MASK): the daemon applies it (see CallerUmask).
   bool masks_modes_ = false;        // set by Init, before any request
+  // Workers that may wait for FORGETs at once (RelieveFds), leaving one to
+  // read them; set by Init.
+  unsigned forget_readers_ = 0;
+  std::atomic<unsigned> fd_waiters_{0};
   std::string passthrough_refusal_;  // why INIT did not give passthrough
   InitCallback on_init_;
   FsCounters counters_;

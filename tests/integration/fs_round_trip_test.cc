@@ -192,6 +192,30 @@ TEST_F(RoundTrips, FlushOfAPassthroughWriteInvalidatesAttributes) {
   EXPECT_EQ(attr_invalidations(), before + 1) << "FLUSH of a passthrough-written file";
 }
 
+// FUSE_NOTIFY_PRUNE: the kernel drops the inodes it does not use and sends
+// their FORGETs, which is how inodes held by fd give their fds back.
+TEST_F(RoundTrips, PruneMakesTheKernelForgetUnusedInodes) {
+  FsOptions options;
+  options.inode_handles = InodeHandles::kNever;
+  options.fd_cache = 64;
+  ASSERT_NO_FATAL_FAILURE(Mount(options));
+  for (int i = 0; i < 100; ++i) WriteAll(S("f" + std::to_string(i)), "x");
+  UniqueFd held(::open(M("f0").c_str(), O_RDONLY | O_CLOEXEC));  // in use: stays
+  ASSERT_TRUE(held);
+  for (int i = 0; i < 100; ++i) {
+    struct stat st;
+    ASSERT_EQ(::stat(M("f" + std::to_string(i)).c_str(), &st), 0);
+  }
+  // Past the budget's high-water mark, lookups themselves prune.
+  EXPECT_LE(fs_->inodes().fd_count(), 64u) << "fd-held inodes beyond the budget";
+  uint64_t forgets = count(Opcode::FORGET) + count(Opcode::BATCH_FORGET);
+  EXPECT_GT(forgets, 0u) << "no FORGET came back from the pruning";
+  EXPECT_GT(mount_->session().stats().notifications(fusekit::NotifyCode::kPrune), 0u);
+  struct stat st;
+  EXPECT_EQ(::fstat(held.get(), &st), 0);
+  EXPECT_EQ(ReadAll(M("f0")), "x");
+}
+
 TEST_F(RoundTrips, DirectoryListingIsCachedWhileUnchangedInSource) {
   ASSERT_NO_FATAL_FAILURE(Mount(FsOptions{}));
   for (int i = 0; i < 50; ++i) WriteAll(S("f" + std::to_string(i)), "x");

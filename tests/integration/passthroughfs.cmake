@@ -56,3 +56,11 @@ gtest_discover_tests(acl_tests
 add_executable(export_tests ${CMAKE_CURRENT_LIST_DIR}/export_test.cc)
 target_link_libraries(export_tests PRIVATE passthroughfs_core fusekit_test_fixture GTest::gtest_main)
 gtest_discover_tests(export_tests PROPERTIES LABELS integration TIMEOUT 120 RUN_SERIAL TRUE)
+
+# 50,000 files with the daemon at 1,024 fds (integration/scale_test.cc).
+# RUN_SERIAL: it drops the kernel's caches, and its fd sampling should not
+# compete for the 2 cores.
+add_executable(scale_tests ${CMAKE_CURRENT_LIST_DIR}/scale_test.cc)
+target_link_libraries(scale_tests PRIVATE fusekit_test_fixture GTest::gtest_main)
+add_dependencies(scale_tests passthroughfs)
+gtest_discover_tests(scale_tests PROPERTIES LABELS integration TIMEOUT 300 RUN_SERIAL TRUE)

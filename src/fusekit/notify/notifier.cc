@@ -89,7 +89,7 @@ Status Notifier::Prune(std::span<const NodeId> nodes) {
   // The kernel takes at most what fits one message; send large sets in
   // pieces (NodeId is a plain 64-bit id, laid out as the wire's u64).
   static_assert(sizeof(NodeId) == sizeof(uint64_t));
-  constexpr size_t kPerMessage = 1024;
+  constexpr size_t kPerMessage = 500;  // a message within a page
   for (size_t start = 0; start < nodes.size(); start += kPerMessage) {
     size_t count = std::min(kPerMessage, nodes.size() - start);
     abi::fuse_notify_prune_out out{static_cast<uint32_t>(count), 0, 0};

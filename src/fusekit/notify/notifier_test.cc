@@ -83,6 +83,38 @@ TEST_F(NotifierTest, InvalInode) {
   EXPECT_EQ(out.len, -1);
 }
 
+TEST_F(NotifierTest, PruneListsTheNodeIds) {
+  std::vector<NodeId> nodes = {NodeId(5), NodeId(7), NodeId(uint64_t{1} << 40)};
+  ASSERT_TRUE(notifier_.Prune(nodes));
+  Message m = Read();
+  EXPECT_EQ(m.header.error, FUSE_NOTIFY_PRUNE);
+  ASSERT_EQ(m.body.size(), sizeof(fuse_notify_prune_out) + 3 * sizeof(uint64_t));
+  EXPECT_EQ(m.BodyStruct<fuse_notify_prune_out>().count, 3u);
+  uint64_t ids[3];
+  std::memcpy(ids, m.body.data() + sizeof(fuse_notify_prune_out), sizeof(ids));
+  EXPECT_EQ(ids[0], 5u);
+  EXPECT_EQ(ids[1], 7u);
+  EXPECT_EQ(ids[2], uint64_t{1} << 40);
+}
+
+TEST_F(NotifierTest, PruneOfManyGoesInPieces) {
+  std::vector<NodeId> nodes;
+  for (uint64_t i = 1; i <= 1500; ++i) nodes.push_back(NodeId(i));
+  ASSERT_TRUE(notifier_.Prune(nodes));
+  for (int piece = 0; piece < 3; ++piece) {
+    Message m = Read();
+    EXPECT_EQ(m.BodyStruct<fuse_notify_prune_out>().count, 500u) << "piece " << piece;
+  }
+  EXPECT_TRUE(PipeIsEmpty());
+}
+
+TEST_F(NotifierTest, IncEpochHasNoBody) {
+  ASSERT_TRUE(notifier_.IncEpoch());
+  Message m = Read();
+  EXPECT_EQ(m.header.error, FUSE_NOTIFY_INC_EPOCH);
+  EXPECT_TRUE(m.body.empty());
+}
+
 TEST_F(NotifierTest, InvalEntryNameTravelsWithItsNul) {
   ASSERT_TRUE(notifier_.InvalEntry(NodeId(1), "name"));
   Message m = Read();
