@@ -811,6 +811,74 @@ TEST(HostileNames, DotDotNeverReachesTheDaemon) {
 // handle) is tested directly, without relying on a race, in
 // src/passthroughfs/passthrough_fs_test.cc.
 
+// ------------------------------------------- 3b. file handles
+
+// The handle syscalls reach anything on SOURCE's filesystem, so the daemon
+// must only ever open handles its own lookups below SOURCE gave it. Under
+// strace, with an fd cache of 8 (reopens all the time) and file handles
+// used on the mount after the kernel forgot (the daemon revives nodes),
+// and one forged for a node id never issued: every handle handed to
+// open_by_handle_at came out of an earlier name_to_handle_at.
+TEST(HostileHandles, OnlyHandlesFromLookupsAreOpened) {
+  TempDir tmp;
+  const std::string source = tmp.Sub("source");
+  const std::string mnt = tmp.Sub("mnt");
+  tmp.Sub("source/a");
+  for (int i = 0; i < 40; ++i) WriteFile(source + "/a/f" + std::to_string(i), "x", 0644);
+  WriteFile(tmp.path() + "/outside", "secret\n", 0644);
+  auto daemon = TracedDaemon::Start(source, mnt, tmp.path() + "/strace.log",
+                                    "inode_handles=always,fd_cache=8");
+  ASSERT_NE(daemon, nullptr);
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 40; ++i) {
+      std::ifstream in(mnt + "/a/f" + std::to_string(i));
+      std::string text((std::istreambuf_iterator<char>(in)), {});
+      EXPECT_EQ(text, "x");
+    }
+  }
+  union {
+    file_handle fh;
+    char room[sizeof(file_handle) + MAX_HANDLE_SZ];
+  } h{}, forged{};
+  h.fh.handle_bytes = MAX_HANDLE_SZ;
+  int mount_id = 0;
+  ASSERT_EQ(::name_to_handle_at(AT_FDCWD, (mnt + "/a/f7").c_str(), &h.fh, &mount_id, 0), 0)
+      << std::strerror(errno);
+  std::ofstream("/proc/sys/vm/drop_caches") << "2" << std::endl;
+  ::usleep(200000);  // FORGETs on their way (the opens below work either way)
+  UniqueFd mount_fd(::open(mnt.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd reopened(::open_by_handle_at(mount_fd.get(), &h.fh, O_RDONLY | O_CLOEXEC));
+  EXPECT_TRUE(reopened) << std::strerror(errno);
+  // A FUSE handle for a node id the daemon never issued.
+  forged = h;
+  std::memset(forged.fh.f_handle, 0x7f, forged.fh.handle_bytes / 2);
+  UniqueFd nothing(::open_by_handle_at(mount_fd.get(), &forged.fh, O_RDONLY | O_CLOEXEC));
+  EXPECT_FALSE(nothing) << "a forged handle opened something";
+  mount_fd.reset();
+  reopened.reset();
+  ASSERT_TRUE(daemon->Stop());
+
+  std::set<std::string> given, opened;
+  std::istringstream log(daemon->Log());
+  std::string line;
+  auto handle_of = [](const std::string& l) {
+    auto at = l.find("handle_type=");
+    auto end = l.find("\"}", at);
+    return at == std::string::npos || end == std::string::npos ? std::string()
+                                                               : l.substr(at, end - at);
+  };
+  while (std::getline(log, line)) {
+    if (line.find("name_to_handle_at(") != std::string::npos && line.find(") = 0") != std::string::npos)
+      given.insert(handle_of(line));
+    if (line.find("open_by_handle_at(") != std::string::npos) opened.insert(handle_of(line));
+  }
+  EXPECT_GE(opened.size(), 10u) << "the daemon reopened few inodes by handle: nothing was tested";
+  for (const auto& o : opened) {
+    EXPECT_FALSE(o.empty()) << "an open_by_handle_at the test could not read";
+    EXPECT_TRUE(given.count(o)) << "opened a handle no lookup gave: " << o;
+  }
+}
+
 // ----------------------------------- 4. unprivileged users, allow_other
 
 enum class Variant { kInProcess, kBinary };
