@@ -2,7 +2,7 @@
 # Installs what building and testing fusekit needs on Debian 12, when missing.
 set -euo pipefail
 packages=(cmake g++ clang libclang-rt-14-dev make pkg-config libgtest-dev libgmock-dev
-          libbenchmark-dev libspdlog-dev libfmt-dev libcli11-dev liburing-dev fuse3 fio
+          libbenchmark-dev libspdlog-dev libfmt-dev libcli11-dev liburing-dev libabsl-dev fuse3 fio
           gnuplot-nox attr acl e2fsprogs strace)
 missing=()
 for p in "${packages[@]}"; do

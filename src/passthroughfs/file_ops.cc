@@ -78,7 +78,7 @@ bool PassthroughFs::PageCacheStillValid(Inode& inode, int fd) {
   struct stat st;
   if (::fstat(fd, &st) != 0) return false;
   uint64_t now = ContentStamp(st);
-  std::lock_guard lock(inode.open_mutex);
+  std::lock_guard lock(OpenLock(inode));
   bool unchanged = inode.page_cache_stamp == now;
   inode.page_cache_stamp = now;
   return unchanged;
@@ -100,7 +100,7 @@ OpenOptions PassthroughFs::FileOpenOptions(int flags, bool passthrough) const {
 }
 
 std::optional<BackingId> PassthroughFs::AttachOpen(Inode& inode, int anchor, int open_flags) {
-  std::lock_guard lock(inode.open_mutex);
+  std::lock_guard lock(OpenLock(inode));
   inode.open_count++;
   inode.in_use++;
   if (!passthrough_active_ || inode.passthrough_refused) return std::nullopt;
@@ -110,7 +110,7 @@ std::optional<BackingId> PassthroughFs::AttachOpen(Inode& inode, int anchor, int
   // exactly when the kernel says this writer lacks CAP_FSETID (and keeps
   // them for root). Checked before an existing backing file is shared.
   if (OpensForWriting(open_flags) && HasSetidBits(anchor)) return std::nullopt;
-  if (inode.backing.valid()) return inode.backing.id();
+  if (inode.backing) return inode.backing->id();
   // Registered without CAP_FSETID, so that a file given the bits while
   // open for writing through passthrough loses them at the next write, as
   // it would for an unprivileged writer (a root writer would keep them
@@ -126,23 +126,23 @@ std::optional<BackingId> PassthroughFs::AttachOpen(Inode& inode, int anchor, int
             inode.id.value, inode.ino, backing.error().message());
     return std::nullopt;
   }
-  inode.backing = std::move(*backing);
+  inode.backing = std::make_unique<BackingFile>(std::move(*backing));
   counters_.backing_files++;
-  return inode.backing.id();
+  return inode.backing->id();
 }
 
 void PassthroughFs::DetachOpen(Inode& inode) {
-  BackingFile releasing;
+  std::unique_ptr<BackingFile> releasing;
   {
-    std::lock_guard lock(inode.open_mutex);
+    std::lock_guard lock(OpenLock(inode));
     if (inode.open_count > 0) inode.in_use--;
-    if (inode.open_count > 0 && --inode.open_count == 0 && inode.backing.valid()) {
+    if (inode.open_count > 0 && --inode.open_count == 0 && inode.backing) {
       releasing = std::move(inode.backing);
       counters_.backing_files--;
     }
   }
   // BACKING_CLOSE outside the lock; files already open keep their backing.
-  (void)releasing.Close();
+  if (releasing) (void)releasing->Close();
 }
 
 FileHandle PassthroughFs::AddOpenFile(std::shared_ptr<Inode> inode, UniqueFd fd,

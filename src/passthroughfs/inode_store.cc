@@ -13,6 +13,9 @@ using fusekit::NodeId;
 using fusekit::Result;
 using fusekit::UniqueFd;
 
+// One per inode the kernel remembers, and the kernel remembers millions.
+static_assert(sizeof(Inode) <= 104, "keep Inode small");
+
 InodeStore::InodeStore(UniqueFd root_fd, const struct stat& root_stat, const Config& config)
     : config_(config), cache_(config.handles ? config.fd_budget : 1) {
   root_dev_ = root_stat.st_dev;
@@ -28,7 +31,7 @@ InodeStore::InodeStore(UniqueFd root_fd, const struct stat& root_stat, const Con
     if (h && AddMount(mount_id, root_fd.get(), root_stat.st_dev)) {
       root->handle = std::move(*h);
       root->mount_id = mount_id;
-      by_handle_.emplace(HandleKey{root->dev, root->handle}, root->id.value);
+      by_handle_.emplace(HandleKey{root->dev, root->handle}.Digest(), root->id.value);
     }
   }
   root->fd = std::move(root_fd);  // the root keeps its fd: it anchors everything
@@ -83,7 +86,7 @@ std::shared_ptr<Inode> InodeStore::InsertLocked(const struct stat& st, SourceHan
   if (!handle.empty()) {
     inode->handle = std::move(handle);
     inode->mount_id = mount_id;
-    by_handle_[HandleKey{inode->dev, inode->handle}] = inode->id.value;
+    by_handle_[HandleKey{inode->dev, inode->handle}.Digest()] = inode->id.value;
     forgotten_.erase(inode->id.value);
   } else {
     inode->fd = std::move(fd);
@@ -97,16 +100,20 @@ std::shared_ptr<Inode> InodeStore::InsertLocked(const struct stat& st, SourceHan
 }
 
 std::shared_ptr<Inode> InodeStore::FindLocked(const HandleKey& key, const struct stat& st) {
-  auto it = by_handle_.find(key);
+  auto it = by_handle_.find(key.Digest());
   if (it == by_handle_.end()) return nullptr;
   uint64_t id = it->second;
   if (auto live = by_id_.find(id); live != by_id_.end()) {
-    if (live->second->ino != st.st_ino) return nullptr;
-    live->second->nlookup++;
+    Inode& inode = *live->second;
+    if (inode.dev != key.dev || !(inode.handle == key.handle) || inode.ino != st.st_ino)
+      return nullptr;
+    inode.nlookup++;
     return live->second;
   }
   auto gone = forgotten_.find(id);
-  if (gone == forgotten_.end() || gone->second.ino != st.st_ino) return nullptr;
+  if (gone == forgotten_.end() || gone->second.dev != key.dev ||
+      !(gone->second.handle == key.handle) || gone->second.ino != st.st_ino)
+    return nullptr;
   // The kernel forgot it: the same inode gets its node id back.
   int mount_id = gone->second.mount_id;
   return InsertLocked(st, key.handle, mount_id, UniqueFd(), id);
@@ -304,7 +311,7 @@ void InodeStore::Forget(NodeId id, uint64_t nlookup) {
         forgotten_order_.pop_front();
         auto f = forgotten_.find(old);
         if (f == forgotten_.end()) continue;  // revived since
-        auto key = by_handle_.find(HandleKey{f->second.dev, f->second.handle});
+        auto key = by_handle_.find(HandleKey{f->second.dev, f->second.handle}.Digest());
         if (key != by_handle_.end() && key->second == old) by_handle_.erase(key);
         forgotten_.erase(f);
       }
@@ -370,7 +377,7 @@ size_t InodeStore::fd_count() const {
 }
 
 void InodeStore::Clear() {
-  std::unordered_map<uint64_t, std::shared_ptr<Inode>> dropped;  // closed after unlocking
+  absl::flat_hash_map<uint64_t, std::shared_ptr<Inode>> dropped;  // closed after unlocking
   {
     std::lock_guard lock(mutex_);
     auto root = by_id_.at(fusekit::kRootNode.value);
@@ -385,7 +392,7 @@ void InodeStore::Clear() {
     by_id_.emplace(root->id.value, root);
     by_dev_ino_.emplace(DevIno{root->dev, root->ino}, root->id.value);
     if (!root->handle.empty())
-      by_handle_.emplace(HandleKey{root->dev, root->handle}, root->id.value);
+      by_handle_.emplace(HandleKey{root->dev, root->handle}.Digest(), root->id.value);
   }
   cache_.Evict(cache_.size());
 }

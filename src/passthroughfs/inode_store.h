@@ -35,6 +35,8 @@
 #include <mutex>
 #include <optional>
 #include <unordered_map>
+
+#include <absl/container/flat_hash_map.h>
 #include <vector>
 
 #include "fd_cache.h"
@@ -66,33 +68,32 @@ inline uint64_t ContentStamp(const struct stat& st) {
 }
 
 // Thread-safety: `id`, `dev`, `ino`, `type`, `handle`, `mount_id` and `fd`
-// are immutable after creation. The open state is guarded by `open_mutex`;
-// `nlookup` and `lru` by the store's mutex.
+// are immutable after creation. The open state is guarded by the
+// filesystem's lock for it (PassthroughFs::OpenLock); `nlookup`, `lru` and
+// `prune_asked` by the store's mutex. Every inode the kernel remembers costs
+// one of these: keep it small (104 bytes).
 struct Inode {
   fusekit::NodeId id;
   dev_t dev = 0;
   ino_t ino = 0;
-  mode_t type = 0;        // S_IFMT bits
-  SourceHandle handle;    // empty: known by `fd`
-  int mount_id = 0;       // of `handle`
-  fusekit::UniqueFd fd;   // O_PATH, held while the kernel remembers the inode
-
-  // Open files of this inode and the backing file they share: registered
-  // at the first open, released at the last release.
-  std::mutex open_mutex;
-  unsigned open_count = 0;
-  fusekit::BackingFile backing;
-  bool passthrough_refused = false;  // logged once; this inode is served by the daemon
+  uint64_t nlookup = 0;
   // The file (or directory) as it was when a daemon-served open last let
   // the kernel cache its pages (or listing): an open that finds it
   // unchanged keeps them.
   uint64_t page_cache_stamp = 0;  // ContentStamp; 0: nothing cached yet
-
-  uint64_t nlookup = 0;
+  SourceHandle handle;            // empty: known by `fd`
   std::list<uint64_t>::iterator lru;  // in the store's prune order (fd-held inodes)
-  bool prune_asked = false;           // offered for pruning, not used since
+  fusekit::UniqueFd fd;   // O_PATH, held while the kernel remembers the inode
+  int mount_id = 0;       // of `handle`
   // Open files and directories: such inodes are never offered for pruning.
   std::atomic<unsigned> in_use{0};
+  // Open files of this inode and the backing file they share: registered
+  // at the first open, released at the last release.
+  unsigned open_count = 0;
+  std::unique_ptr<fusekit::BackingFile> backing;
+  mode_t type = 0;                   // S_IFMT bits
+  bool passthrough_refused = false;  // logged once; this inode is served by the daemon
+  bool prune_asked = false;          // offered for pruning, not used since
 };
 
 // An fd of an inode for one call: the inode's own, or one from the cache
@@ -186,9 +187,10 @@ class InodeStore {
     dev_t dev;
     SourceHandle handle;
     bool operator==(const HandleKey&) const = default;
-  };
-  struct HandleKeyHash {
-    size_t operator()(const HandleKey& k) const noexcept { return k.handle.Hash() ^ k.dev; }
+    // The index holds this digest, not the handle again (which the inode,
+    // or its forgotten record, holds): two keys share one with odds of
+    // 2^-64, and a lookup compares the handle itself.
+    uint64_t Digest() const { return handle.Hash() * 0x9e3779b97f4a7c15ull ^ dev; }
   };
   struct Forgotten {
     dev_t dev;
@@ -218,6 +220,8 @@ class InodeStore {
   std::shared_ptr<Inode> FindLocked(const HandleKey& key, const struct stat& st);
   void TouchLocked(Inode& inode);
 
+  // Swiss tables (abseil): a live inode costs its Inode and about 28 + 19
+  // bytes of index (by id, by handle digest).
   const Config config_;
   FdCache cache_;
   dev_t root_dev_ = 0;
@@ -225,10 +229,10 @@ class InodeStore {
 
   mutable std::mutex mutex_;
   uint64_t next_id_ = 2;
-  std::unordered_map<uint64_t, std::shared_ptr<Inode>> by_id_;
-  std::unordered_map<DevIno, uint64_t, DevInoHash> by_dev_ino_;  // fd-held inodes
-  std::unordered_map<HandleKey, uint64_t, HandleKeyHash> by_handle_;  // live and forgotten
-  std::unordered_map<uint64_t, Forgotten> forgotten_;
+  absl::flat_hash_map<uint64_t, std::shared_ptr<Inode>> by_id_;
+  absl::flat_hash_map<DevIno, uint64_t, DevInoHash> by_dev_ino_;  // fd-held inodes
+  absl::flat_hash_map<uint64_t, uint64_t> by_handle_;  // HandleKey digest -> id, live and forgotten
+  absl::flat_hash_map<uint64_t, Forgotten> forgotten_;
   std::deque<uint64_t> forgotten_order_;  // oldest first
   std::list<uint64_t> fd_lru_;            // fd-held inodes, most recent first
   size_t fd_held_ = 0;                    // inodes holding their own fd

@@ -7,6 +7,7 @@
 // returned to the kernel (READLINK), never followed by the daemon.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -29,8 +30,8 @@ struct FsCounters {
 };
 
 // Thread-safety: every operation may run concurrently with any other. Locks:
-// InodeStore's mutex, then (never while holding it) an Inode's open_mutex,
-// then handles_mutex_. None is held across a reply or a blocking syscall on
+// InodeStore's mutex, then (never while holding it) an inode's open lock
+// (OpenLock), then handles_mutex_. None is held across a reply or a blocking syscall on
 // a source file other than the backing-file ioctls.
 //
 // POSIX locks and flock are left to the kernel (POSIX_LOCKS and FLOCK_LOCKS
@@ -175,6 +176,11 @@ class PassthroughFs : public fusekit::Operations {
   // Counts an open of `inode` (pinned as `anchor`); returns the backing id
   // its open must carry, or nullopt when the daemon serves its I/O.
   std::optional<fusekit::BackingId> AttachOpen(Inode& inode, int anchor, int open_flags);
+  // Guards an inode's open state (open_count, backing, passthrough_refused,
+  // page_cache_stamp): one of a few mutexes, so that an inode pays none.
+  std::mutex& OpenLock(const Inode& inode) const {
+    return open_locks_[inode.id.value % open_locks_.size()];
+  }
   void DetachOpen(Inode& inode);
   fusekit::FileHandle AddOpenFile(std::shared_ptr<Inode> inode, fusekit::UniqueFd fd,
                                   bool passthrough_writable);
@@ -217,6 +223,7 @@ class PassthroughFs : public fusekit::Operations {
   InitCallback on_init_;
   FsCounters counters_;
 
+  mutable std::array<std::mutex, 64> open_locks_;
   mutable std::mutex handles_mutex_;
   uint64_t next_handle_ = 1;
   std::unordered_map<uint64_t, std::shared_ptr<OpenFile>> files_;

@@ -24,21 +24,38 @@ union HandleBuffer {
 
 }  // namespace
 
+void SourceHandle::Free() {
+  if (on_heap()) delete[] heap();
+  size_ = 0;
+}
+
 SourceHandle& SourceHandle::operator=(const SourceHandle& other) {
   if (this != &other) *this = FromBytes(other.type_, other.bytes());
   return *this;
 }
 
+SourceHandle& SourceHandle::operator=(SourceHandle&& other) noexcept {
+  if (this == &other) return *this;
+  Free();
+  type_ = other.type_;
+  size_ = other.size_;
+  std::memcpy(inline_, other.inline_, kInline);  // the heap pointer too
+  other.size_ = 0;                                // which is ours now
+  return *this;
+}
+
 SourceHandle SourceHandle::FromBytes(int type, std::span<const uint8_t> bytes) {
   SourceHandle h;
-  h.type_ = type;
-  h.size_ = static_cast<uint8_t>(std::min<size_t>(bytes.size(), kMaxHandle));
-  if (h.size_ > kInline) {
-    h.heap_ = std::make_unique<uint8_t[]>(h.size_);
-    std::memcpy(h.heap_.get(), bytes.data(), h.size_);
+  h.type_ = static_cast<uint8_t>(type);
+  size_t size = std::min<size_t>(bytes.size(), kMaxHandle);
+  if (size > kInline) {
+    auto* heap = new uint8_t[size];
+    std::memcpy(heap, bytes.data(), size);
+    std::memcpy(h.inline_, &heap, sizeof(heap));
   } else {
-    std::memcpy(h.inline_, bytes.data(), h.size_);
+    std::memcpy(h.inline_, bytes.data(), size);
   }
+  h.size_ = static_cast<uint8_t>(size);
   return h;
 }
 
@@ -47,7 +64,8 @@ Result<SourceHandle> SourceHandle::Of(int dir, const char* name, int* mount_id) 
   buffer.header.handle_bytes = kMaxHandle;
   int flags = name[0] == '\0' ? AT_EMPTY_PATH : 0;
   if (::name_to_handle_at(dir, name, &buffer.header, mount_id, flags) != 0) return FailLast();
-  if (buffer.header.handle_bytes == 0 || buffer.header.handle_bytes > kMaxHandle)
+  if (buffer.header.handle_bytes == 0 || buffer.header.handle_bytes > kMaxHandle ||
+      buffer.header.handle_type < 0 || buffer.header.handle_type > 255)
     return Fail(EOPNOTSUPP);
   return FromBytes(buffer.header.handle_type,
                    std::span<const uint8_t>(buffer.header.f_handle, buffer.header.handle_bytes));

@@ -10,7 +10,6 @@
 
 #include <cstdint>
 #include <cstring>
-#include <memory>
 #include <span>
 
 #include "fusekit/result.h"
@@ -23,8 +22,9 @@ class SourceHandle {
   SourceHandle() = default;
   SourceHandle(const SourceHandle& other) { *this = other; }
   SourceHandle& operator=(const SourceHandle& other);
-  SourceHandle(SourceHandle&&) noexcept = default;
-  SourceHandle& operator=(SourceHandle&&) noexcept = default;
+  SourceHandle(SourceHandle&& other) noexcept { *this = std::move(other); }
+  SourceHandle& operator=(SourceHandle&& other) noexcept;
+  ~SourceHandle() { Free(); }
 
   // The handle of `name` in `dir` without following a final symlink (or of
   // `dir` itself for name ""), and the id of the mount it is on. Fails with
@@ -39,6 +39,8 @@ class SourceHandle {
   fusekit::Result<fusekit::UniqueFd> Open(int mount_fd, int flags) const;
 
   bool empty() const { return size_ == 0; }
+  // FILEID_* types fit a byte; an inode whose handle type does not is
+  // held by fd instead (Of() fails with EOPNOTSUPP).
   int type() const { return type_; }
   std::span<const uint8_t> bytes() const { return {data(), size_}; }
   size_t Hash() const;
@@ -47,14 +49,24 @@ class SourceHandle {
  private:
   // Handles of ext4 (8 bytes), xfs, btrfs and tmpfs (8 to 20) are kept
   // inline; larger ones (overlayfs, some network filesystems) on the heap.
-  static constexpr size_t kInline = 20;
-  const uint8_t* data() const { return heap_ ? heap_.get() : inline_; }
+  // 24 bytes in all: every inode held by handle carries one.
+  static constexpr size_t kInline = 22;
+  bool on_heap() const { return size_ > kInline; }
+  // On the heap, the first bytes of inline_ hold the pointer (a union
+  // would align the whole to 8 and make it 32 bytes).
+  uint8_t* heap() const {
+    uint8_t* p;
+    std::memcpy(&p, inline_, sizeof(p));
+    return p;
+  }
+  const uint8_t* data() const { return on_heap() ? heap() : inline_; }
+  void Free();
 
-  int32_t type_ = 0;
+  uint8_t type_ = 0;
   uint8_t size_ = 0;
   uint8_t inline_[kInline] = {};
-  std::unique_ptr<uint8_t[]> heap_;
 };
+static_assert(sizeof(SourceHandle) <= 24);
 
 struct SourceHandleHash {
   size_t operator()(const SourceHandle& h) const noexcept { return h.Hash(); }
