@@ -42,11 +42,14 @@ stress: build
 	@FUSEKIT_STRESS_OPS=$(or $(STRESS_OPS),50000) ctest --preset release -L stress --timeout 3600
 
 # passthroughfs against the native filesystem, side by side; prints the
-# table and writes bench/results/{latest.csv,ratios.png}. BENCH_SIZE,
+# table and writes bench/results/{latest.csv,ratios.png}; then daemon
+# memory per inode, and the scale row (1,000,000 files, bench/scale.sh). BENCH_SIZE,
 # BENCH_REPEATS, BENCH_DIR tune it (see bench/run.sh).
 bench: build
 	@./bench/run.sh
 	@./bench/memory.sh
+	@MEMORY_INODES=never ./bench/memory.sh
+	@./bench/scale.sh
 	@build/release/bench/proto_bench --benchmark_min_time=0.2
 
 clean:

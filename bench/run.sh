@@ -5,14 +5,15 @@
 # reported as the median with its spread. Nothing here fails on a timing.
 #
 #   BENCH_SIZE=1G BENCH_REPEATS=3 BENCH_DIR=/var/tmp/passthroughfs-bench bench/run.sh
-#   (also BENCH_MODES, BENCH_FIO_RUNTIME=15, BENCH_WARM_RUNTIME=3)
+#   (also BENCH_MODES, BENCH_FIO_RUNTIME=15, BENCH_WARM_RUNTIME=3, and
+#   BENCH_FIGURES=io or meta for one half of the figures only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SIZE=${BENCH_SIZE:-1G}
 REPEATS=${BENCH_REPEATS:-3}
 WORK=${BENCH_DIR:-/var/tmp/passthroughfs-bench}
-MODES=(${BENCH_MODES:-passthrough io_uring never direct_io})
+MODES=(${BENCH_MODES:-passthrough byfd io_uring never direct_io})
 BIN=build/release
 RESULTS=bench/results
 FIO_RUNTIME=${BENCH_FIO_RUNTIME:-15}
@@ -57,6 +58,8 @@ mount_target() {  # name, command...
 for mode in "${MODES[@]}"; do
   case $mode in
     passthrough) mount_target passthrough "$BIN/src/passthroughfs/passthroughfs" -o passthrough=always ;;
+    # The same with inodes held by fd instead of by file handle.
+    byfd) mount_target byfd "$BIN/src/passthroughfs/passthroughfs" -o passthrough=always,inode_handles=never ;;
     io_uring)
       if ! echo Y > "$URING_PARAM" 2>/dev/null; then
         echo "bench: cannot turn on $URING_PARAM: no io_uring row"
@@ -154,11 +157,12 @@ meta_round() {
   done
 }
 
+FIGURES=${BENCH_FIGURES:-all}
 prepare_files
 for r in $(seq "$REPEATS"); do
   echo "bench: round $r of $REPEATS"
-  io_round
-  meta_round
+  [ "$FIGURES" = meta ] || io_round
+  [ "$FIGURES" = io ] || meta_round
 done
 
 bench/report.sh "$RAW" "$RESULTS" "${TARGETS[*]} floor"

@@ -22,16 +22,38 @@ uint32_t TypeBits(unsigned char d_type) { return static_cast<uint32_t>(DTTOIF(d_
 
 }  // namespace
 
-void PassthroughFs::OpenDir(const Context& ctx, const req::OpenDir&, ReplyOpen reply) {
+Result<std::shared_ptr<PassthroughFs::OpenDirectory>> PassthroughFs::OpenDirectoryStream(
+    const Context& ctx) {
   auto inode = Pin(ctx.node());
-  if (!inode) return reply.Error(inode.error());
+  if (!inode) return Fail(inode.error());
   auto fd = WithFdRelief([&]() -> Result<UniqueFd> {
     AsCaller as_caller(ctx, kernel_checks_permissions());
     UniqueFd dir(::openat(inode->fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!dir) return FailLast();
     return dir;
   });
-  if (!fd) return reply.Error(fd.error());
+  if (!fd) return Fail(fd.error());
+  auto dir = std::make_shared<OpenDirectory>(std::move(inode->inode));
+  dir->dir = ::fdopendir(fd->get());
+  if (dir->dir == nullptr) return FailLast();
+  fd->release();  // owned by the DIR stream now
+  return dir;
+}
+
+Result<std::shared_ptr<PassthroughFs::OpenDirectory>> PassthroughFs::DirectoryFor(
+    const Context& ctx, FileHandle fh) {
+  if (auto d = GetOpenDirectory(fh)) return d;
+  // Without OPENDIR the kernel sends no handle: a stream for this call.
+  if (!no_opendir_ || fh.value != 0) return Fail(EBADF);
+  return OpenDirectoryStream(ctx);
+}
+
+void PassthroughFs::OpenDir(const Context& ctx, const req::OpenDir&, ReplyOpen reply) {
+  // The kernel then opens directories itself, with their listings cached
+  // (FOPEN_CACHE_DIR, kept) until the watcher drops them.
+  if (no_opendir_) return reply.Error(ENOSYS);
+  auto dir = OpenDirectoryStream(ctx);
+  if (!dir) return reply.Error(dir.error());
   // The kernel may cache the listing (FOPEN_CACHE_DIR) and keep it across
   // opens while SOURCE shows the directory unchanged; it drops it itself
   // when the directory changes through the mount or its mtime moves.
@@ -39,16 +61,12 @@ void PassthroughFs::OpenDir(const Context& ctx, const req::OpenDir&, ReplyOpen r
   options.cache_dir = options_.cache != CacheMode::kNever;
   options.keep_cache = options_.cache == CacheMode::kAlways ||
                        (options_.cache == CacheMode::kAuto &&
-                        PageCacheStillValid(*inode->inode, fd->get()));
-  auto dir = std::make_shared<OpenDirectory>(std::move(inode->inode));
-  dir->dir = ::fdopendir(fd->get());
-  if (dir->dir == nullptr) return reply.Error(Errno::Last());
-  fd->release();  // owned by the DIR stream now
+                        PageCacheStillValid(*(*dir)->inode, ::dirfd((*dir)->dir)));
   uint64_t fh;
   {
     std::lock_guard lock(handles_mutex_);
     fh = next_handle_++;
-    dirs_.emplace(fh, std::move(dir));
+    dirs_.emplace(fh, std::move(*dir));
   }
   reply.Ok(FileHandle(fh), options);
 }
@@ -97,9 +115,10 @@ std::shared_ptr<PassthroughFs::OpenDirectory> PassthroughFs::GetOpenDirectory(Fi
   return it == dirs_.end() ? nullptr : it->second;
 }
 
-void PassthroughFs::ReadDir(const Context&, const req::ReadDir& in, ReplyDir reply) {
-  auto d = GetOpenDirectory(in.fh);
-  if (!d) return reply.Error(EBADF);
+void PassthroughFs::ReadDir(const Context& ctx, const req::ReadDir& in, ReplyDir reply) {
+  auto found = DirectoryFor(ctx, in.fh);
+  if (!found) return reply.Error(found.error());
+  auto& d = *found;
   auto status = Walk(d->mutex, d->dir, d->offset, in.offset, [&](const dirent& e, uint64_t next) {
     return reply.Add(e.d_name, e.d_ino, TypeBits(e.d_type), next) ? Emit::kAdded : Emit::kFull;
   });
@@ -107,9 +126,11 @@ void PassthroughFs::ReadDir(const Context&, const req::ReadDir& in, ReplyDir rep
   reply.Ok();
 }
 
-void PassthroughFs::ReadDirPlus(const Context&, const req::ReadDirPlus& in, ReplyDirPlus reply) {
-  auto d = GetOpenDirectory(in.fh);
-  if (!d) return reply.Error(EBADF);
+void PassthroughFs::ReadDirPlus(const Context& ctx, const req::ReadDirPlus& in,
+                                ReplyDirPlus reply) {
+  auto found = DirectoryFor(ctx, in.fh);
+  if (!found) return reply.Error(found.error());
+  auto& d = *found;
   auto status = Walk(d->mutex, d->dir, d->offset, in.offset, [&](const dirent& e, uint64_t next) {
     std::string_view name = e.d_name;
     // Node id 0 (attributes only) makes the kernel list the entry without
@@ -155,9 +176,10 @@ void PassthroughFs::ReleaseDir(const Context&, const req::ReleaseDir& in, ReplyE
   reply.Ok();
 }
 
-void PassthroughFs::FsyncDir(const Context&, const req::FsyncDir& in, ReplyEmpty reply) {
-  auto d = GetOpenDirectory(in.fh);
-  if (!d) return reply.Error(EBADF);
+void PassthroughFs::FsyncDir(const Context& ctx, const req::FsyncDir& in, ReplyEmpty reply) {
+  auto found = DirectoryFor(ctx, in.fh);
+  if (!found) return reply.Error(found.error());
+  auto& d = *found;
   int fd = ::dirfd(d->dir);
   if ((in.datasync ? ::fdatasync(fd) : ::fsync(fd)) != 0) return reply.Error(Errno::Last());
   reply.Ok();

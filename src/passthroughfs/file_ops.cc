@@ -157,7 +157,8 @@ FileHandle PassthroughFs::AddOpenFile(std::shared_ptr<Inode> inode, UniqueFd fd,
   return FileHandle(fh);
 }
 
-std::shared_ptr<PassthroughFs::OpenFile> PassthroughFs::GetOpenFile(FileHandle fh) const {
+std::shared_ptr<PassthroughFs::OpenFile> PassthroughFs::GetOpenFile(FileHandle fh) {
+  threads_.NoteCurrent();
   std::lock_guard lock(handles_mutex_);
   auto it = files_.find(fh.value);
   return it == files_.end() ? nullptr : it->second;

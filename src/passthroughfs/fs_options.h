@@ -26,6 +26,9 @@ enum class ReaddirplusMode { kAuto, kYes, kNo };
 
 enum class InodeHandles { kAuto, kAlways, kNever };
 
+// How SOURCE is watched for changes made beside the mount (see Coherence).
+enum class WatchMode { kAuto, kFanotify, kInotify, kOff };
+
 struct FsOptions {
   PassthroughMode passthrough = PassthroughMode::kAuto;
   bool direct_io = false;  // read/write through the daemon, mmap through the backing file
@@ -53,6 +56,9 @@ struct FsOptions {
   // Inode fds at most (the cache's size by handle; where pruning starts by
   // fd). Default: half of RLIMIT_NOFILE, the rest left for open files.
   std::optional<size_t> fd_cache;
+  // With cache=auto: watch SOURCE, so that the kernel's caches may live an
+  // hour and still show every change made beside the mount at once.
+  WatchMode watch = WatchMode::kAuto;
   // How reads through the mount update atime in SOURCE (the mount's atime
   // options): see SourceView.
   fusekit::Atime atime = fusekit::Atime::kRelatime;

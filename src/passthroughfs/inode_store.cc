@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "fs_util.h"
+#include "source_watcher.h"
 
 namespace passthroughfs {
 
@@ -70,8 +71,15 @@ bool InodeStore::AddMount(int mount_id, int dir, dev_t dev) {
   // opened for reading, lives as long as the store.
   UniqueFd own(::open(ProcPath(dir).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!own) return false;
-  std::lock_guard lock(mutex_);
-  mounts_.try_emplace(mount_id, Mount{std::move(own), dev});
+  uint64_t fsid = FsidOf(own.get());
+  int fd = own.get();
+  std::function<void(int)> tell;
+  {
+    std::lock_guard lock(mutex_);
+    if (!mounts_.try_emplace(mount_id, Mount{std::move(own), dev, fsid}).second) return true;
+    tell = on_new_mount_;
+  }
+  if (tell) tell(fd);  // the fd lives as long as the store
   return true;
 }
 
@@ -284,15 +292,15 @@ Result<AnchorFd> InodeStore::Anchor(const Inode& inode) {
   return AnchorFd(cache_.Insert(inode.id.value, std::move(*fd)));
 }
 
-void InodeStore::Forget(NodeId id, uint64_t nlookup) {
+std::shared_ptr<Inode> InodeStore::Forget(NodeId id, uint64_t nlookup) {
   std::shared_ptr<Inode> dropped;  // its fd is closed after the lock is released
   {
     std::lock_guard lock(mutex_);
     auto it = by_id_.find(id.value);
-    if (it == by_id_.end() || id == fusekit::kRootNode) return;
+    if (it == by_id_.end() || id == fusekit::kRootNode) return nullptr;
     Inode& inode = *it->second;
     inode.nlookup = nlookup >= inode.nlookup ? 0 : inode.nlookup - nlookup;
-    if (inode.nlookup > 0) return;
+    if (inode.nlookup > 0) return nullptr;
     if (inode.fd) {
       auto key = by_dev_ino_.find(DevIno{inode.dev, inode.ino});
       if (key != by_dev_ino_.end() && key->second == id.value) by_dev_ino_.erase(key);
@@ -320,6 +328,62 @@ void InodeStore::Forget(NodeId id, uint64_t nlookup) {
     by_id_.erase(it);
   }
   cache_.Erase(id.value);
+  return dropped;
+}
+
+std::optional<NodeId> InodeStore::FindByHandle(uint64_t fsid, const SourceHandle& handle) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& [mount_id, mount] : mounts_) {
+    if (mount.fsid != fsid) continue;
+    auto it = by_handle_.find(HandleKey{mount.dev, handle}.Digest());
+    if (it == by_handle_.end()) continue;
+    auto live = by_id_.find(it->second);
+    if (live != by_id_.end() && live->second->handle == handle) return live->second->id;
+  }
+  return std::nullopt;
+}
+
+std::optional<NodeId> InodeStore::FindName(int parent_fd, const char* name) const {
+  if (config_.handles) {
+    int mount_id = 0;
+    auto handle = SourceHandle::Of(parent_fd, name, &mount_id);
+    if (handle) {
+      std::lock_guard lock(mutex_);
+      auto m = mounts_.find(mount_id);
+      if (m == mounts_.end()) return std::nullopt;
+      auto it = by_handle_.find(HandleKey{m->second.dev, *handle}.Digest());
+      if (it == by_handle_.end()) return std::nullopt;
+      auto live = by_id_.find(it->second);
+      if (live != by_id_.end() && live->second->handle == *handle) return live->second->id;
+      return std::nullopt;
+    }
+  }
+  struct stat st;
+  if (::fstatat(parent_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return std::nullopt;
+  std::lock_guard lock(mutex_);
+  auto it = by_dev_ino_.find(DevIno{st.st_dev, st.st_ino});
+  if (it == by_dev_ino_.end()) return std::nullopt;
+  return NodeId(it->second);
+}
+
+std::vector<NodeId> InodeStore::Nodes() const {
+  std::vector<NodeId> out;
+  std::lock_guard lock(mutex_);
+  out.reserve(by_id_.size());
+  for (const auto& [id, inode] : by_id_) out.push_back(NodeId(id));
+  return out;
+}
+
+std::vector<int> InodeStore::MountFds() const {
+  std::vector<int> out;
+  std::lock_guard lock(mutex_);
+  for (const auto& [mount_id, mount] : mounts_) out.push_back(mount.fd.get());
+  return out;
+}
+
+void InodeStore::OnNewMount(std::function<void(int mount_fd)> callback) {
+  std::lock_guard lock(mutex_);
+  on_new_mount_ = std::move(callback);
 }
 
 std::vector<NodeId> InodeStore::PruneCandidates(bool force) {

@@ -30,6 +30,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -94,6 +95,7 @@ struct Inode {
   mode_t type = 0;                   // S_IFMT bits
   bool passthrough_refused = false;  // logged once; this inode is served by the daemon
   bool prune_asked = false;          // offered for pruning, not used since
+  std::atomic<bool> watched{false};  // an inotify watch is on this directory
 };
 
 // An fd of an inode for one call: the inode's own, or one from the cache
@@ -144,8 +146,20 @@ class InodeStore {
   // the mount: ESTALE once it is gone (or was never issued).
   fusekit::Result<Found> Revive(fusekit::NodeId id);
 
-  // Drops `nlookup` lookups; the inode leaves the store at zero.
-  void Forget(fusekit::NodeId id, uint64_t nlookup);
+  // Drops `nlookup` lookups; the inode leaves the store at zero, and is
+  // returned (for what else held on to it), else null.
+  std::shared_ptr<Inode> Forget(fusekit::NodeId id, uint64_t nlookup);
+
+  // For the watcher; none counts a lookup. The node held for `handle` on
+  // the filesystem `fsid` (statfs f_fsid); of `name` in the directory open
+  // as `parent_fd`; every node held; and an fd on each mount met so far.
+  std::optional<fusekit::NodeId> FindByHandle(uint64_t fsid, const SourceHandle& handle) const;
+  std::optional<fusekit::NodeId> FindName(int parent_fd, const char* name) const;
+  std::vector<fusekit::NodeId> Nodes() const;
+  std::vector<int> MountFds() const;
+  // Runs for each mount met after this call (with an fd on it), outside
+  // the store's lock.
+  void OnNewMount(std::function<void(int mount_fd)> callback);
 
   // Fd-held inodes the kernel should be asked to drop (FUSE_NOTIFY_PRUNE),
   // least recently used first, once more than the budget's high-water
@@ -202,6 +216,7 @@ class InodeStore {
   struct Mount {
     fusekit::UniqueFd fd;  // a directory on that mount, open for reading
     dev_t dev = 0;
+    uint64_t fsid = 0;     // as fanotify names the filesystem
   };
 
   // The device of mount `mount_id`, if known.
@@ -241,6 +256,7 @@ class InodeStore {
   std::unordered_map<int, Mount> mounts_;
   std::condition_variable forgot_;
   std::atomic<uint64_t> revived_{0};
+  std::function<void(int)> on_new_mount_;  // guarded by mutex_
 };
 
 }  // namespace passthroughfs

@@ -108,6 +108,12 @@ bool ApplyFsOption(const std::string& item, FsOptions& fs, std::string& error) {
     else if (value == "always") fs.inode_handles = InodeHandles::kAlways;
     else if (value == "never") fs.inode_handles = InodeHandles::kNever;
     else return bad("auto, always or never");
+  } else if (key == "watch") {
+    if (value == "auto") fs.watch = WatchMode::kAuto;
+    else if (value == "fanotify") fs.watch = WatchMode::kFanotify;
+    else if (value == "inotify") fs.watch = WatchMode::kInotify;
+    else if (value == "off") fs.watch = WatchMode::kOff;
+    else return bad("auto, fanotify, inotify or off");
   } else if (key == "fd_cache") {
     unsigned n;
     if (!ParseUnsigned(value, n) || n < 8 || n > 100'000'000) return bad("8 to 100000000");
@@ -159,7 +165,7 @@ ParseOutcome ParseCommandLine(int argc, char** argv) {
                  "cache=auto|always|never, entry_timeout=, attr_timeout=, negative_timeout=, "
                  "writeback, threads=N, clone_fd, noclone_fd, max_stack_depth=1|2, nosplice, "
                  "readdirplus=yes|no|auto, no_default_permissions, io_uring, acl, noacl, "
-                 "inode_handles=auto|always|never, fd_cache=N")
+                 "inode_handles=auto|always|never, fd_cache=N, watch=auto|fanotify|inotify|off")
       ->allow_extra_args(false);
   app.add_flag("-f,--foreground", cl.foreground, "stay in the foreground");
   app.add_flag("-d,--debug", cl.debug, "print every request and reply (implies -f)");

@@ -224,19 +224,26 @@ void PassthroughFs::Init(const ConnectionInfo& info) {
             : "the kernel did not grant it";
   }
   bool ok = passthrough_active_ || options_.passthrough != PassthroughMode::kAlways;
+  if (!StartWatching(watch_status_)) {
+    ok = false;
+    LogError("-o watch=: {}", watch_status_);
+  }
   if (on_init_) on_init_(ok, PassthroughStatus());
 }
 
 std::string PassthroughFs::PassthroughStatus() const {
   if (passthrough_active_) {
     return "kernel passthrough active (max_stack_depth " +
-           std::to_string(SessionConfig().max_stack_depth) + "); " + inode_status_;
+           std::to_string(SessionConfig().max_stack_depth) + "); " + inode_status_ + "; " +
+           watch_status_;
   }
   return "kernel passthrough off: " + passthrough_refusal_ + "; the daemon serves file I/O; " +
-         inode_status_;
+         inode_status_ + "; " + watch_status_;
 }
 
 void PassthroughFs::Destroy() {
+  // No notification after this: the watcher goes first.
+  coherence_.reset();
   // The session is over: no RELEASE, RELEASEDIR or FORGET will come for
   // what is still open or looked up. Close it all (backing ids included)
   // so that nothing the daemon held outlives the mount.
@@ -257,18 +264,68 @@ void PassthroughFs::Destroy() {
   notifier_ = Notifier();
 }
 
-void PassthroughFs::Forget(NodeId node, uint64_t nlookup) { inodes_->Forget(node, nlookup); }
+void PassthroughFs::Forget(NodeId node, uint64_t nlookup) {
+  auto dropped = inodes_->Forget(node, nlookup);
+  if (dropped && coherence_) coherence_->Forgotten(*dropped);
+}
+
+namespace {
+// While the watcher keeps the kernel's caches true to SOURCE.
+constexpr double kCoherentTimeout = 3600;
+}  // namespace
+
+bool PassthroughFs::CachesCoherent() const {
+  return coherence_ && options_.cache == CacheMode::kAuto && coherence_->coherent();
+}
+
+Timeout PassthroughFs::EntryTimeout() const {
+  return !options_.entry_timeout && CachesCoherent() ? Seconds(kCoherentTimeout) : entry_timeout_;
+}
+
+Timeout PassthroughFs::AttrTimeout() const {
+  return !options_.attr_timeout && CachesCoherent() ? Seconds(kCoherentTimeout) : attr_timeout_;
+}
+
+Timeout PassthroughFs::NegativeTimeout() const {
+  return !options_.negative_timeout && CachesCoherent() ? Seconds(kCoherentTimeout)
+                                                        : negative_timeout_;
+}
+
+bool PassthroughFs::StartWatching(std::string& status) {
+  if (options_.cache != CacheMode::kAuto || options_.watch == WatchMode::kOff) {
+    status = options_.watch == WatchMode::kOff ? "SOURCE not watched (-o watch=off)"
+                                               : "SOURCE not watched (cache= is not auto)";
+    return true;
+  }
+  std::string why;
+  auto started = Coherence::Start(options_.watch, *inodes_, notifier_,
+                                  [this](pid_t tid) { return threads_.Contains(tid); }, why);
+  if (!started) {
+    status = "SOURCE not watched: " + why;
+    return options_.watch == WatchMode::kAuto;
+  }
+  coherence_ = std::move(*started);
+  if (auto root = inodes_->Get(kRootNode)) coherence_->Learned(*root, root->fd.get());
+  // Listings without OPENDIR need the kernel to check access itself, and
+  // a watcher that sees every change: fanotify's filesystem marks.
+  no_opendir_ = std::string(coherence_->backend()) == "fanotify" &&
+                (kernel_checks_ || !options_.allow_other);
+  status = std::string("watching SOURCE with ") + coherence_->backend() +
+           (why.empty() ? "" : " (" + why + ")") + ", caches kept for an hour";
+  return true;
+}
 
 Entry PassthroughFs::MakeEntry(const std::shared_ptr<Inode>& inode, const struct stat& st) const {
   Entry e;
   e.node = inode->id;
   e.attr = Attr::FromStat(st);
-  e.entry_timeout = entry_timeout_;
-  e.attr_timeout = attr_timeout_;
+  e.entry_timeout = EntryTimeout();
+  e.attr_timeout = AttrTimeout();
   return e;
 }
 
 Result<PassthroughFs::Pinned> PassthroughFs::Pin(NodeId node) {
+  threads_.NoteCurrent();
   auto inode = inodes_->Get(node);
   if (!inode) return Fail(ESTALE);
   auto fd = WithFdRelief([&] { return inodes_->Anchor(*inode); });
@@ -323,6 +380,10 @@ Result<Entry> PassthroughFs::LookupChild(const Inode& parent, int parent_fd,
   }
   if (!found) return Fail(found.error());
   PruneIfDue();
+  // inotify watches each directory the kernel learns.
+  if (coherence_ && found->inode->type == S_IFDIR && !found->inode->watched.load()) {
+    if (auto fd = inodes_->Anchor(*found->inode)) coherence_->Learned(*found->inode, fd->get());
+  }
   return MakeEntry(found->inode, found->st);
 }
 
@@ -340,8 +401,8 @@ void PassthroughFs::Lookup(const Context& ctx, const req::Lookup& in, ReplyEntry
   }
   auto entry = LookupChild(*parent->inode, parent->fd.get(), in.name);
   if (!entry) {
-    if (entry.error() == Errno(ENOENT) && negative_timeout_.count() > 0)
-      return reply.Negative(negative_timeout_);
+    if (entry.error() == Errno(ENOENT) && NegativeTimeout().count() > 0)
+      return reply.Negative(NegativeTimeout());
     return reply.Error(entry.error());
   }
   reply.Ok(*entry);
@@ -351,13 +412,13 @@ void PassthroughFs::GetAttr(const Context& ctx, const req::GetAttr& in, ReplyAtt
   struct stat st;
   if (in.fh) {
     auto file = GetOpenFile(*in.fh);
-    if (file && ::fstat(file->fd.get(), &st) == 0) return reply.Ok(Attr::FromStat(st), attr_timeout_);
+    if (file && ::fstat(file->fd.get(), &st) == 0) return reply.Ok(Attr::FromStat(st), AttrTimeout());
   }
   auto inode = Pin(ctx.node());
   if (!inode) return reply.Error(inode.error());
   auto s = StatFd(inode->fd.get());
   if (!s) return reply.Error(s.error());
-  reply.Ok(Attr::FromStat(*s), attr_timeout_);
+  reply.Ok(Attr::FromStat(*s), AttrTimeout());
 }
 
 void PassthroughFs::SetAttr(const Context& ctx, const req::SetAttr& in, ReplyAttr reply) {
@@ -412,7 +473,7 @@ void PassthroughFs::SetAttr(const Context& ctx, const req::SetAttr& in, ReplyAtt
   }
   auto st = StatFd(inode->fd.get());
   if (!st) return reply.Error(st.error());
-  reply.Ok(Attr::FromStat(*st), attr_timeout_);
+  reply.Ok(Attr::FromStat(*st), AttrTimeout());
 }
 
 void PassthroughFs::ReadLink(const Context& ctx, const req::ReadLink&, ReplyData reply) {
@@ -563,7 +624,7 @@ void PassthroughFs::Statx(const Context& ctx, const req::Statx& in, ReplyStatx r
   out.rdev_minor = sx.stx_rdev_minor;
   out.dev_major = sx.stx_dev_major;
   out.dev_minor = sx.stx_dev_minor;
-  reply.Ok(out, attr_timeout_);
+  reply.Ok(out, AttrTimeout());
 }
 
 void PassthroughFs::SyncFs(const Context&, const req::SyncFs&, ReplyEmpty reply) {

@@ -18,6 +18,7 @@
 #include "fs_options.h"
 #include "fusekit/operations.h"
 #include "fusekit/session.h"
+#include "coherence.h"
 #include "inode_store.h"
 
 namespace passthroughfs {
@@ -60,6 +61,9 @@ class PassthroughFs : public fusekit::Operations {
   // INIT agreed on POSIX ACLs: the kernel enforces them, and new files get
   // their directory's default ACL as natively.
   bool acls_active() const { return acls_active_; }
+  // SOURCE watched (set by Init): the kernel's caches live an hour and drop
+  // each change made beside the mount. Null when not watching.
+  const Coherence* coherence() const { return coherence_.get(); }
   // One line for the startup message: whether kernel passthrough is on, and
   // why not when it is not; and how inodes are held.
   std::string PassthroughStatus() const;
@@ -169,7 +173,15 @@ class PassthroughFs : public fusekit::Operations {
   // Asks the kernel to drop inodes once fd-held ones near the budget.
   void PruneIfDue();
   fusekit::Entry MakeEntry(const std::shared_ptr<Inode>& inode, const struct stat& st) const;
-  fusekit::Timeout attr_timeout() const { return attr_timeout_; }
+  // The timeouts in force: an hour while SOURCE's changes reach the kernel
+  // through the watcher, unless given; else the options' (cache=).
+  bool CachesCoherent() const;
+  fusekit::Timeout EntryTimeout() const;
+  fusekit::Timeout AttrTimeout() const;
+  fusekit::Timeout NegativeTimeout() const;
+  // Starts watching SOURCE (Init); false when -o watch= asked for a back
+  // end that cannot run (`status` says why, or how it watches).
+  bool StartWatching(std::string& status);
 
   // Opens the file behind `anchor` (an O_PATH fd of it) with `flags`.
   fusekit::Result<fusekit::UniqueFd> Reopen(int anchor, int flags);
@@ -186,8 +198,15 @@ class PassthroughFs : public fusekit::Operations {
                                   bool passthrough_writable);
   // After writes the kernel did not see (mmap through a backing file).
   void InvalidateAttributes(const OpenFile& file);
-  std::shared_ptr<OpenFile> GetOpenFile(fusekit::FileHandle fh) const;
+  // Also notes the calling thread as one of the daemon's (so does Pin).
+  std::shared_ptr<OpenFile> GetOpenFile(fusekit::FileHandle fh);
   std::shared_ptr<OpenDirectory> GetOpenDirectory(fusekit::FileHandle fh) const;
+  // A directory stream of `ctx.node()`, opened as the caller.
+  fusekit::Result<std::shared_ptr<OpenDirectory>> OpenDirectoryStream(const fusekit::Context& ctx);
+  // The stream a READDIR or FSYNCDIR works on: its OPENDIR's, or, without
+  // OPENDIR (no_opendir_), one opened for this call.
+  fusekit::Result<std::shared_ptr<OpenDirectory>> DirectoryFor(const fusekit::Context& ctx,
+                                                              fusekit::FileHandle fh);
   // The options of a file open with `flags`, through a backing file or not.
   fusekit::OpenOptions FileOpenOptions(int flags, bool passthrough) const;
   // Whether the kernel may keep what it cached of `inode` (a file's pages
@@ -220,6 +239,13 @@ class PassthroughFs : public fusekit::Operations {
   unsigned forget_readers_ = 0;
   std::atomic<unsigned> fd_waiters_{0};
   std::string passthrough_refusal_;  // why INIT did not give passthrough
+  std::string watch_status_;         // for the startup line
+  std::unique_ptr<Coherence> coherence_;  // set by Init, before any request
+  DaemonThreads threads_;  // those that served a request: their changes are the kernel's
+  // With a fanotify watcher: OPENDIR answers ENOSYS, which makes the kernel
+  // stop sending OPENDIR and RELEASEDIR and keep listings cached until the
+  // watcher drops them; READDIR then comes with no file handle.
+  bool no_opendir_ = false;  // set by Init, before any request
   InitCallback on_init_;
   FsCounters counters_;
 

@@ -36,8 +36,11 @@ using std::chrono::seconds;
 
 class RoundTrips : public testing::Test {
  protected:
-  // Over `source`, or a fresh directory.
-  void Mount(FsOptions options, std::string source = "") {
+  // Over `source`, or a fresh directory. Not watched unless asked: these
+  // cases test what spares round trips without a watcher, and count the
+  // daemon's own notifications.
+  void Mount(FsOptions options, std::string source = "", bool watched = false) {
+    if (!watched) options.watch = WatchMode::kOff;
     source_ = source.empty() ? tmp_.Sub("source") : source;
     auto fs = PassthroughFs::Create(
         UniqueFd(::open(source_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)), options);
