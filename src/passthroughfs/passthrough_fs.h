@@ -64,6 +64,8 @@ class PassthroughFs : public fusekit::Operations {
   // SOURCE watched (set by Init): the kernel's caches live an hour and drop
   // each change made beside the mount. Null when not watching.
   const Coherence* coherence() const { return coherence_.get(); }
+  // Every change in SOURCE reaches the kernel's caches: they live an hour.
+  bool CachesCoherent() const;
   // One line for the startup message: whether kernel passthrough is on, and
   // why not when it is not; and how inodes are held.
   std::string PassthroughStatus() const;
@@ -174,8 +176,7 @@ class PassthroughFs : public fusekit::Operations {
   void PruneIfDue();
   fusekit::Entry MakeEntry(const std::shared_ptr<Inode>& inode, const struct stat& st) const;
   // The timeouts in force: an hour while SOURCE's changes reach the kernel
-  // through the watcher, unless given; else the options' (cache=).
-  bool CachesCoherent() const;
+  // through the watcher (CachesCoherent), unless given; else the options'.
   fusekit::Timeout EntryTimeout() const;
   fusekit::Timeout AttrTimeout() const;
   fusekit::Timeout NegativeTimeout() const;

@@ -64,3 +64,10 @@ add_executable(scale_tests ${CMAKE_CURRENT_LIST_DIR}/scale_test.cc)
 target_link_libraries(scale_tests PRIVATE fusekit_test_fixture GTest::gtest_main)
 add_dependencies(scale_tests passthroughfs)
 gtest_discover_tests(scale_tests PROPERTIES LABELS integration TIMEOUT 300 RUN_SERIAL TRUE)
+
+# Changes in SOURCE seen through the mount within 100 ms, with the watcher
+# (integration/staleness_test.cc).
+add_executable(staleness_tests ${CMAKE_CURRENT_LIST_DIR}/staleness_test.cc)
+target_link_libraries(staleness_tests PRIVATE passthroughfs_core fusekit_test_fixture GTest::gtest_main)
+gtest_discover_tests(staleness_tests
+  PROPERTIES LABELS integration TIMEOUT 120 FIXTURES_REQUIRED enable_uring)
