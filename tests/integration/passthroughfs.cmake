@@ -71,3 +71,10 @@ add_executable(staleness_tests ${CMAKE_CURRENT_LIST_DIR}/staleness_test.cc)
 target_link_libraries(staleness_tests PRIVATE passthroughfs_core fusekit_test_fixture GTest::gtest_main)
 gtest_discover_tests(staleness_tests
   PROPERTIES LABELS integration TIMEOUT 120 FIXTURES_REQUIRED enable_uring)
+
+# The watcher under a storm of changes and with its queue overflowing
+# (integration/watcher_load_test.cc). RUN_SERIAL: the overflow case sets the
+# kernel's global queue limits (restored after), and the storm is heavy.
+add_executable(watcher_load_tests ${CMAKE_CURRENT_LIST_DIR}/watcher_load_test.cc)
+target_link_libraries(watcher_load_tests PRIVATE passthroughfs_core fusekit_test_fixture GTest::gtest_main)
+gtest_discover_tests(watcher_load_tests PROPERTIES LABELS integration TIMEOUT 300 RUN_SERIAL TRUE)

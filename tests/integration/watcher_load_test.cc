@@ -1,0 +1,232 @@
+// The watcher under load. A storm: over 100,000 changes in SOURCE within a
+// few seconds (tar extractions and rm -rf beside the mount) while a reader
+// walks the mount; the daemon keeps serving, and once SOURCE is quiet the
+// mount shows exactly what SOURCE has (a recursive compare). An overflow:
+// the watch queue forced small (the kernel's sysctl, restored after), so
+// that events are lost: the daemon sees the overflow, drops everything the
+// kernel cached, and the view is right afterwards.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "mount_fixture.h"
+#include "passthrough_fs.h"
+
+namespace passthroughfs {
+
+std::ostream& operator<<(std::ostream& os, WatchMode m) {
+  return os << (m == WatchMode::kFanotify ? "fanotify" : m == WatchMode::kInotify ? "inotify" : "?");
+}
+
+namespace {
+
+using fusekit::UniqueFd;
+using fusekit::testing::ChildServer;
+using fusekit::testing::InProcessMount;
+using fusekit::testing::TempDir;
+using fusekit::testing::WaitUntil;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+// Every entry below `root`, relative, with what a mirror must show the
+// same: type, mode, size, mtime, link target or contents.
+std::map<std::string, std::string> Snapshot(const std::string& root, const std::string& rel = "") {
+  std::map<std::string, std::string> out;
+  DIR* dir = ::opendir((root + rel).c_str());
+  if (dir == nullptr) return out;
+  std::vector<std::string> names;
+  while (dirent* e = ::readdir(dir))
+    if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, "..")) names.push_back(e->d_name);
+  ::closedir(dir);
+  for (const auto& n : names) {
+    std::string r = rel + "/" + n;
+    struct stat st;
+    if (::lstat((root + r).c_str(), &st) != 0) {
+      out[r] = std::string("<lstat: ") + std::strerror(errno) + ">";
+      continue;
+    }
+    std::string what = std::to_string(st.st_mode) + " " + std::to_string(st.st_size) + " " +
+                       std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+    if (S_ISREG(st.st_mode)) {
+      what += " " + std::to_string(std::hash<std::string>()(ReadAll(root + r)));
+    } else if (S_ISLNK(st.st_mode)) {
+      char target[4096];
+      ssize_t len = ::readlink((root + r).c_str(), target, sizeof(target));
+      what += " -> " + std::string(target, len > 0 ? static_cast<size_t>(len) : 0);
+    }
+    out[r] = what;
+    if (S_ISDIR(st.st_mode)) out.merge(Snapshot(root, r));
+  }
+  return out;
+}
+
+std::string FirstDifference(const std::map<std::string, std::string>& want,
+                            const std::map<std::string, std::string>& got) {
+  for (const auto& [k, v] : want) {
+    auto it = got.find(k);
+    if (it == got.end()) return k + ": missing through the mount";
+    if (it->second != v) return k + ": " + it->second + " through the mount, " + v + " in SOURCE";
+  }
+  for (const auto& [k, v] : got)
+    if (!want.count(k)) return k + ": through the mount only";
+  return "";
+}
+
+int RunCommand(std::vector<std::string> argv) {
+  auto child = ChildServer::Start(std::move(argv), "");
+  if (!child) return -1;
+  auto status = child->WaitExit(seconds(120));
+  return status && WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
+}
+
+class WatcherLoad : public testing::TestWithParam<WatchMode> {
+ protected:
+  void SetUp() override { source_ = tmp_.Sub("source"); }
+  void Mount() {
+    FsOptions options;
+    options.watch = GetParam();
+    auto fs = PassthroughFs::Create(
+        UniqueFd(::open(source_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)), options);
+    ASSERT_TRUE(fs) << fs.error().message();
+    fs_ = std::move(*fs);
+    mount_ = InProcessMount::Start(*fs_, fs_->SessionConfig());
+    ASSERT_NE(mount_, nullptr);
+    struct stat st;
+    ASSERT_EQ(::stat(mount_->path().c_str(), &st), 0);
+    ASSERT_NE(fs_->coherence(), nullptr) << fs_->PassthroughStatus();
+  }
+  void TearDown() override {
+    if (mount_) {
+      EXPECT_TRUE(mount_->Stop());
+    }
+    for (auto& [path, value] : saved_sysctls_) std::ofstream(path) << value;
+  }
+  // Sets a sysctl for this test; TearDown puts it back.
+  void SetSysctl(const std::string& path, const std::string& value) {
+    if (!saved_sysctls_.count(path)) {
+      std::ifstream in(path);
+      std::string old;
+      in >> old;
+      saved_sysctls_[path] = old;
+    }
+    std::ofstream(path) << value;
+  }
+  // Until the watcher has seen no event for a while (SOURCE quiet, every
+  // event handled, repeats sent).
+  void WaitQuiet() {
+    uint64_t seen = fs_->coherence()->invalidator().events_seen();
+    for (int quiet = 0; quiet < 4;) {
+      std::this_thread::sleep_for(milliseconds(100));
+      uint64_t now = fs_->coherence()->invalidator().events_seen();
+      quiet = now == seen ? quiet + 1 : 0;
+      seen = now;
+    }
+  }
+
+  TempDir tmp_;
+  std::string source_;
+  std::unique_ptr<PassthroughFs> fs_;
+  std::unique_ptr<InProcessMount> mount_;
+  std::map<std::string, std::string> saved_sysctls_;
+};
+
+TEST_P(WatcherLoad, StormBesideTheMountEndsInTheSameView) {
+  std::string tarball = tmp_.path() + "/include.tar";
+  ASSERT_EQ(RunCommand({"tar", "-C", "/usr", "-cf", tarball, "include"}), 0);
+  ASSERT_NO_FATAL_FAILURE(Mount());
+  const std::string mnt = mount_->path();
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> reads{0}, errors{0};
+  // The reader walks the mount over and over, so that the kernel caches
+  // (and the daemon watches) what the storm changes.
+  std::thread reader([&] {
+    while (!stop) {
+      auto seen = Snapshot(mnt);
+      reads += seen.size();
+      for (auto& [k, v] : seen) errors += v.rfind("<lstat", 0) == 0 && v.find("No such") == std::string::npos;
+    }
+  });
+  uint64_t before = fs_->coherence()->invalidator().events_seen();
+  auto start = std::chrono::steady_clock::now();
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_EQ(RunCommand({"tar", "-C", source_, "-xf", tarball}), 0);
+    if (round < 2) {
+      ASSERT_EQ(RunCommand({"rm", "-rf", source_ + "/include"}), 0);
+    }
+  }
+  ASSERT_EQ(RunCommand({"tar", "-C", source_, "--transform=s/^include/again/", "-xf", tarball}), 0);
+  // A last state unlike any the reader saw: tar restores the archive's
+  // mtimes and bytes, so a tree extracted again looks as before.
+  ASSERT_EQ(RunCommand({"chmod", "-R", "go-r", source_ + "/include"}), 0);
+  ASSERT_EQ(RunCommand({"find", source_ + "/again", "-name", "*.h", "-exec", "touch", "-d",
+                        "2001-02-03", "{}", "+"}),
+            0);
+  ASSERT_EQ(::rename((source_ + "/include/linux").c_str(), (source_ + "/include/moved").c_str()), 0);
+  ASSERT_EQ(RunCommand({"rm", "-rf", source_ + "/again/sys"}), 0);
+  double storm_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  stop = true;
+  reader.join();
+  WaitQuiet();
+  uint64_t events = fs_->coherence()->invalidator().events_seen() - before;
+  std::cout << "[ observed ] " << GetParam() << ": " << events << " events in " << storm_s
+            << " s, reader saw " << reads << " entries, " << errors << " errors, "
+            << fs_->coherence()->invalidator().overflows() << " overflows\n";
+  if (GetParam() == WatchMode::kFanotify) {
+    EXPECT_GT(events, 100'000u) << "not a storm";
+  }
+  EXPECT_EQ(errors.load(), 0u);
+  auto want = Snapshot(source_);
+  auto got = Snapshot(mnt);
+  EXPECT_GT(want.size(), 10'000u);
+  EXPECT_EQ(FirstDifference(want, got), "");
+}
+
+TEST_P(WatcherLoad, OverflowDropsEverythingAndTheViewIsRightAfterwards) {
+  const std::string sysctl = GetParam() == WatchMode::kFanotify
+                                 ? "/proc/sys/fs/fanotify/max_queued_events"
+                                 : "/proc/sys/fs/inotify/max_queued_events";
+  if (::access(sysctl.c_str(), W_OK) != 0) GTEST_SKIP() << sysctl << " cannot be set";
+  // Taken when the watcher starts: the queue holds 16 events at most.
+  SetSysctl(sysctl, "16");
+  for (int i = 0; i < 20; ++i) {
+    std::ofstream(source_ + "/f" + std::to_string(i)) << "old";
+  }
+  ASSERT_NO_FATAL_FAILURE(Mount());
+  const std::string mnt = mount_->path();
+  auto warm = Snapshot(mnt);  // the kernel caches every entry and file
+  ASSERT_EQ(warm.size(), 20u);
+  for (int i = 0; i < 3000; ++i) std::ofstream(source_ + "/n" + std::to_string(i)) << i;
+  for (int i = 0; i < 20; ++i) std::ofstream(source_ + "/f" + std::to_string(i)) << "new!";
+  ASSERT_TRUE(WaitUntil([&] { return fs_->coherence()->invalidator().overflows() > 0; }, seconds(5)))
+      << "the queue never overflowed: nothing was tested";
+  WaitQuiet();
+  EXPECT_EQ(FirstDifference(Snapshot(source_), Snapshot(mnt)), "");
+  // For a while after, caches are short-lived.
+  EXPECT_FALSE(fs_->CachesCoherent());
+}
+
+INSTANTIATE_TEST_SUITE_P(Watchers, WatcherLoad,
+                         testing::Values(WatchMode::kFanotify, WatchMode::kInotify),
+                         [](const testing::TestParamInfo<WatchMode>& p) {
+                           return p.param == WatchMode::kFanotify ? "Fanotify" : "Inotify";
+                         });
+
+}  // namespace
+}  // namespace passthroughfs
