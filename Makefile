@@ -43,13 +43,16 @@ stress: build
 
 # passthroughfs against the native filesystem, side by side; prints the
 # table and writes bench/results/{latest.csv,ratios.png}; then daemon
-# memory per inode, and the scale row (1,000,000 files, bench/scale.sh). BENCH_SIZE,
+# memory per inode, the scale row (1,000,000 files, bench/scale.sh) and the
+# coherence figures (staleness, warm metadata, the watcher's cost,
+# bench/coherence.sh). BENCH_SIZE,
 # BENCH_REPEATS, BENCH_DIR tune it (see bench/run.sh).
 bench: build
 	@./bench/run.sh
 	@./bench/memory.sh
 	@MEMORY_INODES=never ./bench/memory.sh
 	@./bench/scale.sh
+	@./bench/coherence.sh
 	@build/release/bench/proto_bench --benchmark_min_time=0.2
 
 clean:

@@ -3,18 +3,24 @@
 //
 //   metabench create|stat|list|read|delete DIR [dirs=100] [files_per_dir=100]
 //   metabench statfs DIR [calls=20000]
+//   metabench staleness SOURCE MOUNT [changes=200]
 //
 // Prints the elapsed seconds of the phase on stdout; for statfs, the
 // microseconds per call: STATFS is never cached by the kernel, so through a
 // FUSE mount each call is one request round trip to the daemon, the floor
-// under every metadata figure.
+// under every metadata figure. For staleness, the milliseconds from a change
+// made in SOURCE (a create, then a chmod) until the mount shows it, p50 and
+// p99 over all changes (5000 for a change never seen within 5 s).
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <thread>
+#include <vector>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -91,6 +97,39 @@ int main(int argc, char** argv) {
         if (::unlink(FileName(root, d, f).c_str()) != 0) return Fail("unlink");
       if (::rmdir(DirName(root, d).c_str()) != 0) return Fail("rmdir");
     }
+  } else if (phase == "staleness") {
+    if (argc < 4) return Fail("staleness SOURCE MOUNT");
+    std::string mnt = argv[3];
+    int changes = argc > 4 ? std::atoi(argv[4]) : 200;
+    std::vector<double> ms;
+    // Until `seen` holds for the mount, in milliseconds (5000 if never).
+    auto time_until = [&](auto seen) {
+      auto t0 = std::chrono::steady_clock::now();
+      while (!seen()) {
+        std::chrono::duration<double, std::milli> d = std::chrono::steady_clock::now() - t0;
+        if (d.count() > 5000) return 5000.0;
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+      }
+      std::chrono::duration<double, std::milli> d = std::chrono::steady_clock::now() - t0;
+      return d.count();
+    };
+    struct stat st;
+    for (int i = 0; i < changes; ++i) {
+      std::string name = "/stale-" + std::to_string(::getpid()) + "-" + std::to_string(i);
+      (void)::stat((mnt + name).c_str(), &st);  // a negative entry in the kernel
+      int fd = ::open((root + name).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+      if (fd < 0) return Fail("create in SOURCE");
+      ::close(fd);
+      ms.push_back(time_until([&] { return ::stat((mnt + name).c_str(), &st) == 0; }));
+      if (::chmod((root + name).c_str(), 0600) != 0) return Fail("chmod in SOURCE");
+      ms.push_back(time_until(
+          [&] { return ::stat((mnt + name).c_str(), &st) == 0 && (st.st_mode & 0777) == 0600; }));
+    }
+    for (int i = 0; i < changes; ++i)
+      ::unlink((root + "/stale-" + std::to_string(::getpid()) + "-" + std::to_string(i)).c_str());
+    std::sort(ms.begin(), ms.end());
+    std::printf("%.2f %.2f\n", ms[ms.size() / 2], ms[ms.size() * 99 / 100]);
+    return 0;
   } else if (phase == "statfs") {
     int calls = argc > 3 ? std::atoi(argv[3]) : 20000;
     struct statfs st;
