@@ -89,6 +89,29 @@ std::string FirstDifference(const std::map<std::string, std::string>& want,
   return "";
 }
 
+// Every inotify watch on the machine: a line "inotify wd:..." each in the
+// fdinfo of the fd of its instance.
+int CountInotifyWatches() {
+  int n = 0;
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return 0;
+  while (dirent* p = ::readdir(proc)) {
+    if (p->d_name[0] < '0' || p->d_name[0] > '9') continue;
+    std::string dir = std::string("/proc/") + p->d_name + "/fdinfo";
+    DIR* fds = ::opendir(dir.c_str());
+    if (fds == nullptr) continue;
+    while (dirent* f = ::readdir(fds)) {
+      if (f->d_name[0] == '.') continue;
+      std::ifstream in(dir + "/" + f->d_name);
+      std::string line;
+      while (std::getline(in, line)) n += line.rfind("inotify wd:", 0) == 0;
+    }
+    ::closedir(fds);
+  }
+  ::closedir(proc);
+  return n;
+}
+
 int RunCommand(std::vector<std::string> argv) {
   auto child = ChildServer::Start(std::move(argv), "");
   if (!child) return -1;
@@ -220,6 +243,36 @@ TEST_P(WatcherLoad, OverflowDropsEverythingAndTheViewIsRightAfterwards) {
   EXPECT_EQ(FirstDifference(Snapshot(source_), Snapshot(mnt)), "");
   // For a while after, caches are short-lived.
   EXPECT_FALSE(fs_->CachesCoherent());
+}
+
+// inotify's limit on watches reached: a directory cannot be watched, so the
+// daemon cannot promise coherence and goes back to short-lived caches (and
+// says so once); changes then show once the 1 s timeouts pass.
+TEST_P(WatcherLoad, AWatchThatCannotBeAddedMakesCachesShortLived) {
+  if (GetParam() != WatchMode::kInotify) GTEST_SKIP() << "fanotify watches filesystems, not directories";
+  const std::string sysctl = "/proc/sys/fs/inotify/max_user_watches";
+  if (::access(sysctl.c_str(), W_OK) != 0) GTEST_SKIP() << sysctl << " cannot be set";
+  for (int i = 0; i < 40; ++i) ::mkdir((source_ + "/d" + std::to_string(i)).c_str(), 0755);
+  ASSERT_NO_FATAL_FAILURE(Mount());
+  ASSERT_TRUE(fs_->CachesCoherent());
+  // Room for the watches the machine holds now (all users: a floor for
+  // root's), and a few more.
+  SetSysctl(sysctl, std::to_string(CountInotifyWatches() + 8));
+  const int in_use = CountInotifyWatches();
+  const std::string mnt = mount_->path();
+  for (int i = 0; i < 40; ++i) {
+    struct stat st;
+    ASSERT_EQ(::stat((mnt + "/d" + std::to_string(i)).c_str(), &st), 0);
+  }
+  EXPECT_FALSE(fs_->CachesCoherent()) << "40 directories watched within a limit of " << in_use + 8;
+  // Short timeouts: a change the watcher misses still shows.
+  ::chmod((source_ + "/d39").c_str(), 0700);
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        struct stat st;
+        return ::stat((mnt + "/d39").c_str(), &st) == 0 && (st.st_mode & 0777) == 0700;
+      },
+      seconds(3)));
 }
 
 INSTANTIATE_TEST_SUITE_P(Watchers, WatcherLoad,
