@@ -25,28 +25,25 @@
 
 #include "mount_fixture.h"
 #include "passthrough_fs.h"
+#include "served_fs.h"
 
 namespace passthroughfs {
 namespace {
 
 using fusekit::UniqueFd;
 using fusekit::testing::ChildServer;
-using fusekit::testing::InProcessMount;
 using fusekit::testing::TempDir;
+using test::ApplyIoMode;
+using test::IoMode;
+using test::IoModeName;
+using test::Serve;
+using test::ServedFs;
 
 constexpr char kUser[] = "4321";
 
-enum class Mode { kPassthrough, kNever, kDirectIo, kIoUring };
+using Mode = IoMode;
 
-std::string ModeName(const testing::TestParamInfo<Mode>& info) {
-  switch (info.param) {
-    case Mode::kPassthrough: return "Passthrough";
-    case Mode::kNever: return "PassthroughNever";
-    case Mode::kDirectIo: return "DirectIo";
-    case Mode::kIoUring: return "IoUring";
-  }
-  return "?";
-}
+std::string ModeName(const testing::TestParamInfo<Mode>& info) { return IoModeName(info.param); }
 
 struct Ran {
   int code = -1;
@@ -80,37 +77,24 @@ class Acl : public testing::TestWithParam<Mode> {
         errno == EOPNOTSUPP)
       GTEST_SKIP() << source_ << " has no POSIX ACLs";
     if (Command({"setfacl", "--version"}).code != 0) GTEST_SKIP() << "no setfacl (apt install acl)";
-    if (GetParam() == Mode::kIoUring) {
-      std::ifstream param("/sys/module/fuse/parameters/enable_uring");
-      std::string on;
-      param >> on;
-      if (on != "Y") GTEST_SKIP() << "enable_uring is off: run through ctest, whose fixture sets it";
-    }
+    if (GetParam() == Mode::kIoUring) SKIP_UNLESS_URING_ENABLED();
     FsOptions options;
-    options.passthrough = GetParam() == Mode::kNever ? PassthroughMode::kNever : PassthroughMode::kAuto;
-    options.direct_io = GetParam() == Mode::kDirectIo;
-    options.io_uring = GetParam() == Mode::kIoUring;
+    ApplyIoMode(GetParam(), options);
     options.default_permissions = true;
     options.allow_other = true;
-    auto fs = PassthroughFs::Create(
-        UniqueFd(::open(source_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)), options);
-    ASSERT_TRUE(fs) << fs.error().message();
-    fs_ = std::move(*fs);
-    umask_ = ::umask(022);
     fusekit::MountOptions mount_options;
     mount_options.allow_other = true;
     mount_options.default_permissions = true;
-    mount_ = InProcessMount::Start(*fs_, fs_->SessionConfig(), mount_options);
-    ASSERT_NE(mount_, nullptr);
-    mnt_ = mount_->path();
+    // PassthroughFs::Create sets the process's umask to 0 (the caller's
+    // own is applied per thread); the native half wants a usual one.
+    served_ = Serve(source_, options, mount_options);
+    umask_ = ::umask(022);
+    ASSERT_TRUE(served_);
+    mnt_ = served_.path();
     ::chmod(mnt_.substr(0, mnt_.rfind('/')).c_str(), 0755);
-    struct stat st;
-    ASSERT_EQ(::stat(mnt_.c_str(), &st), 0);
   }
   void TearDown() override {
-    if (mount_) {
-      EXPECT_TRUE(mount_->Stop());
-    }
+    served_.Stop();
     ::umask(umask_);
   }
 
@@ -142,8 +126,7 @@ class Acl : public testing::TestWithParam<Mode> {
 
   TempDir tmp_;
   std::string native_, source_, mnt_;
-  std::unique_ptr<PassthroughFs> fs_;
-  std::unique_ptr<InProcessMount> mount_;
+  ServedFs served_;
   mode_t umask_ = 022;
 };
 

@@ -25,16 +25,19 @@
 
 #include "mount_fixture.h"
 #include "passthrough_fs.h"
+#include "served_fs.h"
 
 namespace passthroughfs {
 namespace {
 
 using fusekit::Atime;
 using fusekit::UniqueFd;
-using fusekit::testing::InProcessMount;
 using fusekit::testing::TempDir;
-
-enum class Mode { kPassthrough, kNever, kDirectIo, kIoUring };
+using test::ApplyIoMode;
+using test::IoModeName;
+using test::Serve;
+using test::ServedFs;
+using Mode = test::IoMode;
 
 struct Param {
   Atime atime;
@@ -47,13 +50,7 @@ std::string Name(const testing::TestParamInfo<Param>& info) {
                   : info.param.atime == Atime::kStrictatime ? "Strictatime"
                                                             : "Relatime";
   if (info.param.nodiratime) n += "Nodiratime";
-  switch (info.param.mode) {
-    case Mode::kPassthrough: return n + "Passthrough";
-    case Mode::kNever: return n + "PassthroughNever";
-    case Mode::kDirectIo: return n + "DirectIo";
-    case Mode::kIoUring: return n + "IoUring";
-  }
-  return n;
+  return n + IoModeName(info.param.mode);
 }
 
 unsigned long MountFlags(const Param& p) {
@@ -68,12 +65,7 @@ constexpr time_t kLongAgo = 1'577'836'800;  // 2020-01-01: older than ctime and 
 class AtimeOptions : public testing::TestWithParam<Param> {
  protected:
   void SetUp() override {
-    if (GetParam().mode == Mode::kIoUring) {
-      std::ifstream param("/sys/module/fuse/parameters/enable_uring");
-      std::string on;
-      param >> on;
-      if (on != "Y") GTEST_SKIP() << "enable_uring is off: run through ctest, whose fixture sets it";
-    }
+    if (GetParam().mode == Mode::kIoUring) SKIP_UNLESS_URING_ENABLED();
     native_ = tmp_.Sub("native");
     native_view_ = tmp_.Sub("native-view");
     source_ = tmp_.Sub("source");
@@ -86,24 +78,15 @@ class AtimeOptions : public testing::TestWithParam<Param> {
     FsOptions options;
     options.atime = GetParam().atime;
     options.nodiratime = GetParam().nodiratime;
-    options.passthrough =
-        GetParam().mode == Mode::kNever ? PassthroughMode::kNever : PassthroughMode::kAuto;
-    options.direct_io = GetParam().mode == Mode::kDirectIo;
-    options.io_uring = GetParam().mode == Mode::kIoUring;
-    auto fs = PassthroughFs::Create(
-        UniqueFd(::open(source_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)), options);
-    ASSERT_TRUE(fs) << fs.error().message();
-    fs_ = std::move(*fs);
+    ApplyIoMode(GetParam().mode, options);
     fusekit::MountOptions mount_options;
     mount_options.atime = GetParam().atime;
     mount_options.nodiratime = GetParam().nodiratime;
-    mount_ = InProcessMount::Start(*fs_, fs_->SessionConfig(), mount_options);
-    ASSERT_NE(mount_, nullptr);
+    served_ = Serve(source_, options, mount_options);
+    ASSERT_TRUE(served_);
   }
   void TearDown() override {
-    if (mount_) {
-      EXPECT_TRUE(mount_->Stop());
-    }
+    served_.Stop();
     ::umount2(native_view_.c_str(), MNT_DETACH);
   }
 
@@ -177,7 +160,7 @@ class AtimeOptions : public testing::TestWithParam<Param> {
     Prepare(native_, atime);
     Prepare(source_, atime);
     Do(access, native_view_);
-    Do(access, mount_->path());
+    Do(access, served_.path());
     bool native = Moved(native_ + name, atime);
     bool mounted = Moved(source_ + name, atime);
     EXPECT_EQ(mounted, native) << what << ": the native mount " << (native ? "moved" : "kept")
@@ -186,8 +169,7 @@ class AtimeOptions : public testing::TestWithParam<Param> {
 
   TempDir tmp_;
   std::string native_, native_view_, source_;
-  std::unique_ptr<PassthroughFs> fs_;
-  std::unique_ptr<InProcessMount> mount_;
+  ServedFs served_;
 };
 
 timespec Future() {

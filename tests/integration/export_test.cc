@@ -21,12 +21,12 @@
 
 #include "mount_fixture.h"
 #include "passthrough_fs.h"
+#include "served_fs.h"
 
 namespace passthroughfs {
 namespace {
 
 using fusekit::UniqueFd;
-using fusekit::testing::InProcessMount;
 using fusekit::testing::TempDir;
 using fusekit::testing::WaitUntil;
 using std::chrono::seconds;
@@ -64,18 +64,12 @@ class Export : public testing::TestWithParam<InodeHandles> {
     outside_ = tmp_.Sub("outside");
     FsOptions options;
     options.inode_handles = GetParam();
-    auto fs = PassthroughFs::Create(
-        UniqueFd(::open(source_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)), options);
-    ASSERT_TRUE(fs) << fs.error().message();
-    fs_ = std::move(*fs);
-    mount_ = InProcessMount::Start(*fs_, fs_->SessionConfig());
-    ASSERT_NE(mount_, nullptr);
-    mnt_ = mount_->path();
+    served_ = test::Serve(source_, options);
+    ASSERT_TRUE(served_);
+    mnt_ = served_.path();
   }
   void TearDown() override {
-    if (mount_) {
-      EXPECT_TRUE(mount_->Stop());
-    }
+    served_.Stop();
   }
 
   Handle Take(const std::string& rel) {
@@ -90,8 +84,8 @@ class Export : public testing::TestWithParam<InodeHandles> {
   // Until the kernel has forgotten every inode but the root.
   void ForgetAll() {
     std::ofstream("/proc/sys/vm/drop_caches") << "2" << std::endl;
-    ASSERT_TRUE(WaitUntil([&] { return fs_->inode_count() == 1; }, seconds(20)))
-        << fs_->inode_count() << " inodes still held after drop_caches";
+    ASSERT_TRUE(WaitUntil([&] { return served_.fs().inode_count() == 1; }, seconds(20)))
+        << served_.fs().inode_count() << " inodes still held after drop_caches";
   }
 
   // open_by_handle_at on the mount, -errno on failure.
@@ -103,8 +97,7 @@ class Export : public testing::TestWithParam<InodeHandles> {
 
   TempDir tmp_;
   std::string source_, outside_, mnt_;
-  std::unique_ptr<PassthroughFs> fs_;
-  std::unique_ptr<InProcessMount> mount_;
+  test::ServedFs served_;
 };
 
 TEST_P(Export, HandlesOpenAfterTheKernelForgot) {
@@ -138,7 +131,7 @@ TEST_P(Export, HandlesOpenAfterTheKernelForgot) {
   EXPECT_EQ(st.st_ino, in_source.st_ino);
   EXPECT_TRUE(ListFd(dir.get()).count("inner"));
   EXPECT_TRUE(ListFd(nested.get()).count("deep"));
-  EXPECT_GE(fs_->inodes().revived(), 3u) << "the daemon found the forgotten node ids again";
+  EXPECT_GE(served_.fs().inodes().revived(), 3u) << "the daemon found the forgotten node ids again";
   // The same node id as before: a lookup by name finds the same inode.
   struct stat by_name;
   ASSERT_EQ(::stat((mnt_ + "/f").c_str(), &by_name), 0);
@@ -184,7 +177,7 @@ TEST_P(Export, ADirectoryMovedOutOfSourceIsNotReconnected) {
   }
   // The daemon refused it itself (the kernel's reconnection through ".."
   // would fail further up too, after the daemon had walked outside).
-  EXPECT_EQ(fs_->inodes().revived(), 0u) << "the daemon revived a directory outside SOURCE";
+  EXPECT_EQ(served_.fs().inodes().revived(), 0u) << "the daemon revived a directory outside SOURCE";
 }
 
 INSTANTIATE_TEST_SUITE_P(Inodes, Export,

@@ -29,12 +29,12 @@
 
 #include "mount_fixture.h"
 #include "passthrough_fs.h"
+#include "served_fs.h"
 
 namespace passthroughfs {
 namespace {
 
 using fusekit::UniqueFd;
-using fusekit::testing::InProcessMount;
 using fusekit::testing::TempDir;
 
 constexpr uid_t kUser = 4321;
@@ -170,44 +170,34 @@ class Setid : public testing::TestWithParam<Mode> {
     source_ = tmp_.Sub("source");
     ::chmod(native_.c_str(), 0777);
     ::chmod(source_.c_str(), 0777);
-    if (GetParam() == Mode::kIoUring) {
-      std::ifstream param("/sys/module/fuse/parameters/enable_uring");
-      std::string on;
-      param >> on;
-      if (on != "Y") GTEST_SKIP() << "enable_uring is off: run through ctest, whose fixture sets it";
-    }
+    if (GetParam() == Mode::kIoUring) SKIP_UNLESS_URING_ENABLED();
     FsOptions options;
-    options.passthrough = GetParam() == Mode::kNever ? PassthroughMode::kNever : PassthroughMode::kAuto;
-    options.direct_io = GetParam() == Mode::kDirectIo;
-    options.io_uring = GetParam() == Mode::kIoUring;
+    switch (GetParam()) {
+      case Mode::kNever: test::ApplyIoMode(test::IoMode::kNever, options); break;
+      case Mode::kDirectIo: test::ApplyIoMode(test::IoMode::kDirectIo, options); break;
+      case Mode::kIoUring: test::ApplyIoMode(test::IoMode::kIoUring, options); break;
+      default: test::ApplyIoMode(test::IoMode::kPassthrough, options);
+    }
     const bool kernel_checks = GetParam() != Mode::kNoDefaultPermissions;
     options.default_permissions = kernel_checks;
     options.no_default_permissions = !kernel_checks;
     options.allow_other = true;
-    auto fs = PassthroughFs::Create(
-        UniqueFd(::open(source_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)), options);
-    ASSERT_TRUE(fs) << fs.error().message();
-    fs_ = std::move(*fs);
-    umask_ = ::umask(022);
     fusekit::MountOptions mount_options;
     mount_options.allow_other = true;
     mount_options.default_permissions = kernel_checks;
-    mount_ = InProcessMount::Start(*fs_, fs_->SessionConfig(), mount_options);
-    ASSERT_NE(mount_, nullptr);
-    mnt_ = mount_->path();
+    served_ = test::Serve(source_, options, mount_options);
+    umask_ = ::umask(022);  // Create set it to 0; the native half wants a usual one
+    ASSERT_TRUE(served_);
+    mnt_ = served_.path();
     ::chmod(mnt_.substr(0, mnt_.rfind('/')).c_str(), 0755);
     if (GetParam() != Mode::kNever) {
-      struct stat st;
-      ASSERT_EQ(::stat(mnt_.c_str(), &st), 0);
-      ASSERT_TRUE(fs_->passthrough_active()) << fs_->PassthroughStatus();
+      ASSERT_TRUE(served_.fs().passthrough_active()) << served_.fs().PassthroughStatus();
     }
     ASSERT_EQ(::posix_memalign(&block_, 4096, 4096), 0);
     std::memset(block_, 'd', 4096);
   }
   void TearDown() override {
-    if (mount_) {
-      EXPECT_TRUE(mount_->Stop());
-    }
+    served_.Stop();
     ::umask(umask_);
     std::free(block_);
   }
@@ -289,8 +279,7 @@ class Setid : public testing::TestWithParam<Mode> {
 
   TempDir tmp_;
   std::string native_, source_, mnt_;
-  std::unique_ptr<PassthroughFs> fs_;
-  std::unique_ptr<InProcessMount> mount_;
+  test::ServedFs served_;
   mode_t umask_ = 022;
   void* block_ = nullptr;
 };
@@ -357,7 +346,7 @@ TEST_P(Setid, BitsGivenWhileOpenAreClearedByTheNextUnprivilegedWrite) {
   EXPECT_EQ(native, 0777u) << "the kernel's own rule";
   EXPECT_EQ(run(mnt_), native);
   if (GetParam() == Mode::kPassthrough || GetParam() == Mode::kIoUring) {
-    EXPECT_GT(fs_->counters().passthrough_opens.load(), 0u) << "the write went through passthrough";
+    EXPECT_GT(served_.fs().counters().passthrough_opens.load(), 0u) << "the write went through passthrough";
   }
 }
 

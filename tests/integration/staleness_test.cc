@@ -25,16 +25,16 @@
 
 #include "mount_fixture.h"
 #include "passthrough_fs.h"
+#include "served_fs.h"
 
 namespace passthroughfs {
 namespace {
 
 using fusekit::UniqueFd;
-using fusekit::testing::InProcessMount;
 using fusekit::testing::TempDir;
 using std::chrono::milliseconds;
 
-enum class Mode { kPassthrough, kNever, kDirectIo, kIoUring };
+using Mode = test::IoMode;
 
 struct Param {
   WatchMode watch;
@@ -45,13 +45,7 @@ std::string Name(const testing::TestParamInfo<Param>& info) {
   std::string n = info.param.watch == WatchMode::kFanotify  ? "Fanotify"
                   : info.param.watch == WatchMode::kInotify ? "Inotify"
                                                             : "Unwatched";
-  switch (info.param.mode) {
-    case Mode::kPassthrough: return n + "Passthrough";
-    case Mode::kNever: return n + "PassthroughNever";
-    case Mode::kDirectIo: return n + "DirectIo";
-    case Mode::kIoUring: return n + "IoUring";
-  }
-  return n;
+  return n + test::IoModeName(info.param.mode);
 }
 
 void Write(const std::string& path, const std::string& data) {
@@ -251,44 +245,28 @@ std::vector<Case> Cases() {
 class Staleness : public testing::TestWithParam<Param> {
  protected:
   void SetUp() override {
-    if (GetParam().mode == Mode::kIoUring) {
-      std::ifstream param("/sys/module/fuse/parameters/enable_uring");
-      std::string on;
-      param >> on;
-      if (on != "Y") GTEST_SKIP() << "enable_uring is off: run through ctest, whose fixture sets it";
-    }
+    if (GetParam().mode == Mode::kIoUring) SKIP_UNLESS_URING_ENABLED();
     source_ = tmp_.Sub("source");
   }
   void Mount() {
     FsOptions options;
     options.watch = GetParam().watch;
-    options.passthrough =
-        GetParam().mode == Mode::kNever ? PassthroughMode::kNever : PassthroughMode::kAuto;
-    options.direct_io = GetParam().mode == Mode::kDirectIo;
-    options.io_uring = GetParam().mode == Mode::kIoUring;
+    test::ApplyIoMode(GetParam().mode, options);
     if (GetParam().watch == WatchMode::kOff) {
       // What the watcher's hour looks like without a watcher.
       options.entry_timeout = options.attr_timeout = options.negative_timeout = 3600;
     }
-    auto fs = PassthroughFs::Create(
-        UniqueFd(::open(source_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)), options);
-    ASSERT_TRUE(fs) << fs.error().message();
-    fs_ = std::move(*fs);
-    mount_ = InProcessMount::Start(*fs_, fs_->SessionConfig());
-    ASSERT_NE(mount_, nullptr);
-    struct stat st;
-    ASSERT_EQ(::stat(mount_->path().c_str(), &st), 0);
+    served_ = test::Serve(source_, options);
+    ASSERT_TRUE(served_);
     if (GetParam().watch != WatchMode::kOff) {
-      ASSERT_NE(fs_->coherence(), nullptr) << fs_->PassthroughStatus();
-      EXPECT_STREQ(fs_->coherence()->backend(),
+      ASSERT_NE(served_.fs().coherence(), nullptr) << served_.fs().PassthroughStatus();
+      EXPECT_STREQ(served_.fs().coherence()->backend(),
                    GetParam().watch == WatchMode::kFanotify ? "fanotify" : "inotify");
-      EXPECT_TRUE(fs_->CachesCoherent());
+      EXPECT_TRUE(served_.fs().CachesCoherent());
     }
   }
   void TearDown() override {
-    if (mount_) {
-      EXPECT_TRUE(mount_->Stop());
-    }
+    served_.Stop();
   }
 
   void Run(const std::string& which) {
@@ -299,7 +277,7 @@ class Staleness : public testing::TestWithParam<Param> {
     ASSERT_NE(c, nullptr) << which;
     c->setup(source_);
     ASSERT_NO_FATAL_FAILURE(Mount());
-    const std::string mnt = mount_->path();
+    const std::string mnt = served_.path();
     Held held;
     c->warm(mnt, held);
     ASSERT_FALSE(c->visible(mnt, held)) << "visible before the change";
@@ -327,8 +305,7 @@ class Staleness : public testing::TestWithParam<Param> {
 
   TempDir tmp_;
   std::string source_;
-  std::unique_ptr<PassthroughFs> fs_;
-  std::unique_ptr<InProcessMount> mount_;
+  test::ServedFs served_;
 };
 
 TEST_P(Staleness, Create) { Run("create"); }

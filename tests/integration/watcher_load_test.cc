@@ -23,6 +23,7 @@
 
 #include "mount_fixture.h"
 #include "passthrough_fs.h"
+#include "served_fs.h"
 
 namespace passthroughfs {
 
@@ -32,9 +33,7 @@ std::ostream& operator<<(std::ostream& os, WatchMode m) {
 
 namespace {
 
-using fusekit::UniqueFd;
 using fusekit::testing::ChildServer;
-using fusekit::testing::InProcessMount;
 using fusekit::testing::TempDir;
 using fusekit::testing::WaitUntil;
 using std::chrono::milliseconds;
@@ -125,20 +124,12 @@ class WatcherLoad : public testing::TestWithParam<WatchMode> {
   void Mount() {
     FsOptions options;
     options.watch = GetParam();
-    auto fs = PassthroughFs::Create(
-        UniqueFd(::open(source_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)), options);
-    ASSERT_TRUE(fs) << fs.error().message();
-    fs_ = std::move(*fs);
-    mount_ = InProcessMount::Start(*fs_, fs_->SessionConfig());
-    ASSERT_NE(mount_, nullptr);
-    struct stat st;
-    ASSERT_EQ(::stat(mount_->path().c_str(), &st), 0);
-    ASSERT_NE(fs_->coherence(), nullptr) << fs_->PassthroughStatus();
+    served_ = test::Serve(source_, options);
+    ASSERT_TRUE(served_);
+    ASSERT_NE(served_.fs().coherence(), nullptr) << served_.fs().PassthroughStatus();
   }
   void TearDown() override {
-    if (mount_) {
-      EXPECT_TRUE(mount_->Stop());
-    }
+    served_.Stop();
     for (auto& [path, value] : saved_sysctls_) std::ofstream(path) << value;
   }
   // Sets a sysctl for this test; TearDown puts it back.
@@ -154,10 +145,10 @@ class WatcherLoad : public testing::TestWithParam<WatchMode> {
   // Until the watcher has seen no event for a while (SOURCE quiet, every
   // event handled, repeats sent).
   void WaitQuiet() {
-    uint64_t seen = fs_->coherence()->invalidator().events_seen();
+    uint64_t seen = served_.fs().coherence()->invalidator().events_seen();
     for (int quiet = 0; quiet < 4;) {
       std::this_thread::sleep_for(milliseconds(100));
-      uint64_t now = fs_->coherence()->invalidator().events_seen();
+      uint64_t now = served_.fs().coherence()->invalidator().events_seen();
       quiet = now == seen ? quiet + 1 : 0;
       seen = now;
     }
@@ -165,8 +156,7 @@ class WatcherLoad : public testing::TestWithParam<WatchMode> {
 
   TempDir tmp_;
   std::string source_;
-  std::unique_ptr<PassthroughFs> fs_;
-  std::unique_ptr<InProcessMount> mount_;
+  test::ServedFs served_;
   std::map<std::string, std::string> saved_sysctls_;
 };
 
@@ -174,7 +164,7 @@ TEST_P(WatcherLoad, StormBesideTheMountEndsInTheSameView) {
   std::string tarball = tmp_.path() + "/include.tar";
   ASSERT_EQ(RunCommand({"tar", "-C", "/usr", "-cf", tarball, "include"}), 0);
   ASSERT_NO_FATAL_FAILURE(Mount());
-  const std::string mnt = mount_->path();
+  const std::string mnt = served_.path();
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> reads{0}, errors{0};
   // The reader walks the mount over and over, so that the kernel caches
@@ -186,7 +176,7 @@ TEST_P(WatcherLoad, StormBesideTheMountEndsInTheSameView) {
       for (auto& [k, v] : seen) errors += v.rfind("<lstat", 0) == 0 && v.find("No such") == std::string::npos;
     }
   });
-  uint64_t before = fs_->coherence()->invalidator().events_seen();
+  uint64_t before = served_.fs().coherence()->invalidator().events_seen();
   auto start = std::chrono::steady_clock::now();
   for (int round = 0; round < 3; ++round) {
     ASSERT_EQ(RunCommand({"tar", "-C", source_, "-xf", tarball}), 0);
@@ -207,10 +197,10 @@ TEST_P(WatcherLoad, StormBesideTheMountEndsInTheSameView) {
   stop = true;
   reader.join();
   WaitQuiet();
-  uint64_t events = fs_->coherence()->invalidator().events_seen() - before;
+  uint64_t events = served_.fs().coherence()->invalidator().events_seen() - before;
   std::cout << "[ observed ] " << GetParam() << ": " << events << " events in " << storm_s
             << " s, reader saw " << reads << " entries, " << errors << " errors, "
-            << fs_->coherence()->invalidator().overflows() << " overflows\n";
+            << served_.fs().coherence()->invalidator().overflows() << " overflows\n";
   if (GetParam() == WatchMode::kFanotify) {
     EXPECT_GT(events, 100'000u) << "not a storm";
   }
@@ -232,17 +222,17 @@ TEST_P(WatcherLoad, OverflowDropsEverythingAndTheViewIsRightAfterwards) {
     std::ofstream(source_ + "/f" + std::to_string(i)) << "old";
   }
   ASSERT_NO_FATAL_FAILURE(Mount());
-  const std::string mnt = mount_->path();
+  const std::string mnt = served_.path();
   auto warm = Snapshot(mnt);  // the kernel caches every entry and file
   ASSERT_EQ(warm.size(), 20u);
   for (int i = 0; i < 3000; ++i) std::ofstream(source_ + "/n" + std::to_string(i)) << i;
   for (int i = 0; i < 20; ++i) std::ofstream(source_ + "/f" + std::to_string(i)) << "new!";
-  ASSERT_TRUE(WaitUntil([&] { return fs_->coherence()->invalidator().overflows() > 0; }, seconds(5)))
+  ASSERT_TRUE(WaitUntil([&] { return served_.fs().coherence()->invalidator().overflows() > 0; }, seconds(5)))
       << "the queue never overflowed: nothing was tested";
   WaitQuiet();
   EXPECT_EQ(FirstDifference(Snapshot(source_), Snapshot(mnt)), "");
   // For a while after, caches are short-lived.
-  EXPECT_FALSE(fs_->CachesCoherent());
+  EXPECT_FALSE(served_.fs().CachesCoherent());
 }
 
 // inotify's limit on watches reached: a directory cannot be watched, so the
@@ -254,17 +244,17 @@ TEST_P(WatcherLoad, AWatchThatCannotBeAddedMakesCachesShortLived) {
   if (::access(sysctl.c_str(), W_OK) != 0) GTEST_SKIP() << sysctl << " cannot be set";
   for (int i = 0; i < 40; ++i) ::mkdir((source_ + "/d" + std::to_string(i)).c_str(), 0755);
   ASSERT_NO_FATAL_FAILURE(Mount());
-  ASSERT_TRUE(fs_->CachesCoherent());
+  ASSERT_TRUE(served_.fs().CachesCoherent());
   // Room for the watches the machine holds now (all users: a floor for
   // root's), and a few more.
   SetSysctl(sysctl, std::to_string(CountInotifyWatches() + 8));
   const int in_use = CountInotifyWatches();
-  const std::string mnt = mount_->path();
+  const std::string mnt = served_.path();
   for (int i = 0; i < 40; ++i) {
     struct stat st;
     ASSERT_EQ(::stat((mnt + "/d" + std::to_string(i)).c_str(), &st), 0);
   }
-  EXPECT_FALSE(fs_->CachesCoherent()) << "40 directories watched within a limit of " << in_use + 8;
+  EXPECT_FALSE(served_.fs().CachesCoherent()) << "40 directories watched within a limit of " << in_use + 8;
   // Short timeouts: a change the watcher misses still shows.
   ::chmod((source_ + "/d39").c_str(), 0700);
   EXPECT_TRUE(WaitUntil(
