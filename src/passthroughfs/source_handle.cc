@@ -78,7 +78,15 @@ Result<UniqueFd> SourceHandle::Open(int mount_fd, int flags) const {
   buffer.header.handle_type = type_;
   std::memcpy(buffer.header.f_handle, data(), size_);
   UniqueFd fd(::open_by_handle_at(mount_fd, &buffer.header, flags | O_CLOEXEC));
-  if (!fd) return FailLast();
+  if (!fd) {
+    // A handle of a file being freed right now (unlinked, its last
+    // reference just dropped) meets the inode cache's "being evicted"
+    // answer, which iget_locked() turns into NULL and ext4 (among others)
+    // into ENOMEM. The file is gone: say so, so that the kernel's retry on
+    // ESTALE (a fresh lookup) finds what the name holds now.
+    if (errno == ENOMEM) return Fail(ESTALE);
+    return FailLast();
+  }
   return fd;
 }
 

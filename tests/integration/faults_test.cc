@@ -1053,6 +1053,7 @@ TEST_P(ChangesBehindMount, ReadsAreAlwaysOneVersionOfThatFile) {
   std::cout << "[ observed ] " << ModeName(GetParam()) << ": " << mutations.load()
             << " changes in SOURCE; reader outcomes:\n"
             << tally.Describe();
+  if (problems.count()) std::cout << m->fs->StatsText();
   EXPECT_EQ(problems.count(), 0u) << problems.Describe();
   EXPECT_FALSE(watchdog.tripped());
   EXPECT_GT(tally.Get()["read"][0], 0) << "no read succeeded at all";
