@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "fusekit/notifier.h"
+#include "fusekit/stats.h"
 #include "fusekit/reply.h"
 #include "fusekit/requests.h"
 #include "fusekit/unique_fd.h"
@@ -49,6 +50,8 @@ struct ConnectionInfo {
   std::shared_ptr<const UniqueFd> device;
   // For cache invalidations the kernel cannot see coming.
   Notifier notifier;
+  // The session's statistics, live (for a filesystem that shows them).
+  std::shared_ptr<const Stats> stats;
   bool has(uint64_t abi_flag) const { return (flags & abi_flag) != 0; }
   bool passthrough() const;
   // FUSE-over-io_uring was agreed (Config::io_uring and the kernel's

@@ -17,6 +17,7 @@
 
 #include "fusekit/opcodes.h"
 #include "fusekit/result.h"
+#include "fusekit/stats.h"
 #include "fusekit/types.h"
 
 namespace fusekit {
@@ -36,12 +37,23 @@ class ReplySink {
   // transport splices instead, so large replies are never copied through
   // the daemon.
   virtual int SendFile(RequestId unique, Opcode opcode, int fd, uint64_t offset, size_t size);
+
+  // The statistics that replies sent through this sink are counted in:
+  // set once, before the sink carries replies. Held here, not by the
+  // reply, so that a reply sent after its session ended still finds them.
+  void CountIn(std::shared_ptr<Stats> stats) { stats_ = std::move(stats); }
+  Stats* stats() const { return stats_.get(); }
+
+ private:
+  std::shared_ptr<Stats> stats_;
 };
 
 class [[nodiscard]] ReplyBase {
  public:
-  ReplyBase(std::shared_ptr<ReplySink> sink, RequestId unique, Opcode opcode)
-      : sink_(std::move(sink)), unique_(unique), opcode_(opcode) {}
+  // `start_ns` (Stats::Now()) is when the request reached the dispatcher;
+  // with it, the reply's latency is counted in the sink's statistics.
+  ReplyBase(std::shared_ptr<ReplySink> sink, RequestId unique, Opcode opcode, uint64_t start_ns = 0)
+      : sink_(std::move(sink)), unique_(unique), opcode_(opcode), start_ns_(start_ns) {}
   ReplyBase(ReplyBase&& other) noexcept = default;
   ReplyBase& operator=(ReplyBase&& other) noexcept;
   ReplyBase(const ReplyBase&) = delete;
@@ -62,6 +74,8 @@ class [[nodiscard]] ReplyBase {
   // Marks the reply sent and hands over the sink, for replies that talk to
   // the sink themselves.
   std::shared_ptr<ReplySink> TakeSink() { return std::move(sink_); }
+  // Counts the reply just sent through `sink` with `error` (0: success).
+  void Counted(const ReplySink& sink, int error) const;
 
  private:
   void DropUnsent();
@@ -69,6 +83,7 @@ class [[nodiscard]] ReplyBase {
   std::shared_ptr<ReplySink> sink_;  // null once sent
   RequestId unique_;
   Opcode opcode_;
+  uint64_t start_ns_;  // 0: not timed
 };
 
 // Operations whose success carries no data.

@@ -22,6 +22,7 @@
 #include "fusekit/notifier.h"
 #include "fusekit/operations.h"
 #include "fusekit/result.h"
+#include "fusekit/stats.h"
 
 namespace fusekit {
 
@@ -50,37 +51,6 @@ struct Config {
   // callers on that CPU, unless it replies asynchronously.
   bool io_uring = false;
   unsigned io_uring_depth = 2;  // entries per queue (requests in flight per CPU)
-};
-
-// Requests seen per opcode since the session started: all of them, and
-// those that came over io_uring; and the notifications the kernel took.
-class Stats {
- public:
-  uint64_t notifications(NotifyCode code) const {
-    auto c = static_cast<uint32_t>(code);
-    return c <= kMaxNotifyCode ? notify_counts_[c].load(std::memory_order_relaxed) : 0;
-  }
-  void AddNotification(NotifyCode code) {
-    auto c = static_cast<uint32_t>(code);
-    if (c <= kMaxNotifyCode) notify_counts_[c].fetch_add(1, std::memory_order_relaxed);
-  }
-  uint64_t count(Opcode op) const {
-    return counts_[static_cast<uint32_t>(op)].load(std::memory_order_relaxed);
-  }
-  uint64_t io_uring_count(Opcode op) const {
-    return uring_counts_[static_cast<uint32_t>(op)].load(std::memory_order_relaxed);
-  }
-  void Add(uint32_t opcode) {
-    if (opcode <= kMaxOpcode) counts_[opcode].fetch_add(1, std::memory_order_relaxed);
-  }
-  void AddIoUring(uint32_t opcode) {
-    if (opcode <= kMaxOpcode) uring_counts_[opcode].fetch_add(1, std::memory_order_relaxed);
-  }
-
- private:
-  std::array<std::atomic<uint64_t>, kMaxOpcode + 1> counts_{};
-  std::array<std::atomic<uint64_t>, kMaxOpcode + 1> uring_counts_{};
-  std::array<std::atomic<uint64_t>, kMaxNotifyCode + 1> notify_counts_{};
 };
 
 // Thread-safety: Stop, notifier, stats, connection and device may be called

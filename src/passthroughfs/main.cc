@@ -8,12 +8,14 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 #include "fusekit/log.h"
 #include "fusekit/session.h"
 #include "options.h"
 #include "passthrough_fs.h"
 #include "remount.h"
+#include "stats_command.h"
 
 namespace {
 
@@ -100,6 +102,9 @@ void Report(int& report_fd, unsigned char verdict) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A subcommand, not a mount (a SOURCE named "stats" is written ./stats).
+  if (argc >= 2 && std::string_view(argv[1]) == "stats")
+    return passthroughfs::StatsCommand(argc - 1, argv + 1);
   auto parsed = passthroughfs::ParseCommandLine(argc, argv);
   if (parsed.exit_code >= 0) return parsed.exit_code;
   CommandLine& cl = parsed.command_line;

@@ -208,6 +208,7 @@ Config PassthroughFs::SessionConfig() const {
 void PassthroughFs::Init(const ConnectionInfo& info) {
   device_ = info.device;
   notifier_ = info.notifier;
+  session_stats_ = info.stats;
   writeback_active_ = info.has(cap::kWritebackCache);
   acls_active_ = info.has(cap::kPosixAcl);
   masks_modes_ = info.has(cap::kDontMask);

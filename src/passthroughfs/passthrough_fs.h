@@ -69,6 +69,9 @@ class PassthroughFs : public fusekit::Operations {
   // One line for the startup message: whether kernel passthrough is on, and
   // why not when it is not; and how inodes are held.
   std::string PassthroughStatus() const;
+  // The live statistics that getxattr of user.passthroughfs.stats on the
+  // mount's root answers (control.h).
+  std::string StatsText() const;
   // Runs once INIT settled what the kernel grants: `ok` is false when the
   // options cannot be met (passthrough=always without passthrough).
   using InitCallback = std::function<void(bool ok, const std::string& status)>;
@@ -133,6 +136,8 @@ class PassthroughFs : public fusekit::Operations {
  private:
   struct OpenFile;
   struct OpenDirectory;
+  // control.cc
+  void AnswerControlXattr(const fusekit::req::GetXattr& in, fusekit::ReplyXattr reply) const;
 
   // What the daemon learns of SOURCE's filesystem at startup.
   struct SourceTraits {
@@ -228,6 +233,7 @@ class PassthroughFs : public fusekit::Operations {
   const fusekit::Timeout negative_timeout_;
   std::shared_ptr<const fusekit::UniqueFd> device_;  // set by Init, before any request
   fusekit::Notifier notifier_;                        // set by Init, before any request
+  std::shared_ptr<const fusekit::Stats> session_stats_;  // set by Init, before any request
   std::atomic<bool> passthrough_active_{false};
   bool writeback_active_ = false;  // set by Init, before any request
   bool kernel_checks_ = false;      // from the options; Init adds POSIX ACLs

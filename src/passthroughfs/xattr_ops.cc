@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "caller.h"
+#include "control.h"
 #include "fs_util.h"
 #include "passthrough_fs.h"
 
@@ -33,6 +34,7 @@ void AnswerXattr(uint32_t size, ReadFn read, ReplyXattr reply) {
 }  // namespace
 
 void PassthroughFs::SetXattr(const Context& ctx, const req::SetXattr& in, ReplyEmpty reply) {
+  if (IsControlXattr(ctx.node(), in.name)) return reply.Error(EPERM);
   auto inode = Pin(ctx.node());
   if (!inode) return reply.Error(inode.error());
   std::string path = ProcPath(inode->fd.get());
@@ -49,6 +51,7 @@ void PassthroughFs::SetXattr(const Context& ctx, const req::SetXattr& in, ReplyE
 }
 
 void PassthroughFs::GetXattr(const Context& ctx, const req::GetXattr& in, ReplyXattr reply) {
+  if (IsControlXattr(ctx.node(), in.name)) return AnswerControlXattr(in, std::move(reply));
   auto inode = Pin(ctx.node());
   if (!inode) return reply.Error(inode.error());
   std::string path = ProcPath(inode->fd.get());
@@ -75,6 +78,7 @@ void PassthroughFs::ListXattr(const Context& ctx, const req::ListXattr& in, Repl
 
 void PassthroughFs::RemoveXattr(const Context& ctx, const req::RemoveXattr& in,
                                 ReplyEmpty reply) {
+  if (IsControlXattr(ctx.node(), in.name)) return reply.Error(EPERM);
   auto inode = Pin(ctx.node());
   if (!inode) return reply.Error(inode.error());
   std::string path = ProcPath(inode->fd.get());

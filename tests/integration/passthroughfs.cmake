@@ -78,3 +78,10 @@ gtest_discover_tests(staleness_tests
 add_executable(watcher_load_tests ${CMAKE_CURRENT_LIST_DIR}/watcher_load_test.cc)
 target_link_libraries(watcher_load_tests PRIVATE passthroughfs_core fusekit_test_fixture GTest::gtest_main)
 gtest_discover_tests(watcher_load_tests PROPERTIES LABELS integration TIMEOUT 300 RUN_SERIAL TRUE)
+
+# Live statistics through the root's user.passthroughfs.stats and
+# `passthroughfs stats` (integration/stats_test.cc).
+add_executable(stats_tests ${CMAKE_CURRENT_LIST_DIR}/stats_test.cc)
+target_link_libraries(stats_tests PRIVATE passthroughfs_core fusekit_test_fixture GTest::gtest_main)
+add_dependencies(stats_tests passthroughfs)
+gtest_discover_tests(stats_tests PROPERTIES LABELS integration TIMEOUT 120)

@@ -14,7 +14,7 @@ Status Send(SessionShared* shared, abi::fuse_notify_code code, std::span<const i
   // Before INIT is answered the kernel rejects notifications; say so plainly.
   if (shared == nullptr || !shared->initialized.load()) return Fail(ENOTCONN);
   auto status = transport::WriteMessage(shared->device->get(), 0, code, iov);
-  if (status) shared->stats.AddNotification(static_cast<NotifyCode>(code));
+  if (status) shared->stats->AddNotification(static_cast<NotifyCode>(code));
   return status;
 }
 

@@ -17,6 +17,7 @@ ReplyBase& ReplyBase::operator=(ReplyBase&& other) noexcept {
     sink_ = std::move(other.sink_);
     unique_ = other.unique_;
     opcode_ = other.opcode_;
+    start_ns_ = other.start_ns_;
   }
   return *this;
 }
@@ -40,6 +41,12 @@ void ReplyBase::Error(int error) {
   if (error <= 0 || error >= 512) error = EIO;
   std::shared_ptr<ReplySink> sink = std::move(sink_);
   sink->Send(unique_, opcode_, error, {});
+  Counted(*sink, error);
+}
+
+void ReplyBase::Counted(const ReplySink& sink, int error) const {
+  if (start_ns_ != 0 && sink.stats() != nullptr)
+    sink.stats()->AddReply(opcode_, error, Stats::Now() - start_ns_);
 }
 
 void ReplyBase::SendPayload(std::span<const iovec> payload) {
@@ -49,6 +56,7 @@ void ReplyBase::SendPayload(std::span<const iovec> payload) {
   }
   std::shared_ptr<ReplySink> sink = std::move(sink_);
   sink->Send(unique_, opcode_, 0, payload);
+  Counted(*sink, 0);
 }
 
 void ReplyBase::SendStruct(const void* data, size_t size) {
@@ -124,6 +132,7 @@ void ReplyData::FromFile(int fd, uint64_t offset, size_t size) {
   std::shared_ptr<ReplySink> sink = TakeSink();
   int error = sink->SendFile(unique(), opcode(), fd, offset, size);
   if (error != 0) sink->Send(unique(), opcode(), error, {});
+  Counted(*sink, error);
 }
 
 void ReplyWrite::Ok(uint32_t written) {

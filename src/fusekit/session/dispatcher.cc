@@ -100,7 +100,7 @@ Status Dispatcher::HandleInit(std::span<const std::byte> bytes, ReplySink& sink,
     return Fail(EPROTO);
   }
   auto& request = decoded.request();
-  stats_.Add(static_cast<uint32_t>(request.header.opcode));
+  stats_.AddRequest(static_cast<uint32_t>(request.header.opcode));
   auto* init = std::get_if<req::Init>(&request.body);
   if (init == nullptr) {
     LogError("first request is {}, not INIT", OpcodeName(request.header.opcode));
@@ -169,6 +169,7 @@ Status Dispatcher::HandleInit(std::span<const std::byte> bytes, ReplySink& sink,
   // in tests that drive the dispatcher alone.
   ConnectionInfo for_ops = info;
   for_ops.notifier = Notifier(shared_.weak_from_this().lock());
+  for_ops.stats = shared_.stats;
   ops_.Init(for_ops);
   shared_.ready = true;
   return Ok();
@@ -183,10 +184,11 @@ void Dispatcher::Interrupt(RequestId target) {
 }
 
 void Dispatcher::Handle(std::span<const std::byte> bytes, const std::shared_ptr<ReplySink>& sink) {
+  const uint64_t start_ns = Stats::Now();
   auto decoded = proto::Decode(bytes, shared_.decode);
   if (!decoded.ok()) {
     const auto& error = decoded.error();
-    stats_.Add(static_cast<uint32_t>(error.header.opcode));
+    stats_.AddRequest(static_cast<uint32_t>(error.header.opcode));
     LogWarn("bad request: {}", error.detail);
     int reply_errno = error.reply_errno();
     bool answerable = reply_errno != 0 && error.header.unique.value != 0 &&
@@ -194,12 +196,12 @@ void Dispatcher::Handle(std::span<const std::byte> bytes, const std::shared_ptr<
                       error.header.opcode != Opcode::BATCH_FORGET &&
                       error.header.opcode != Opcode::INTERRUPT &&
                       error.header.opcode != Opcode::NOTIFY_REPLY;
-    if (answerable) sink->Send(error.header.unique, error.header.opcode, reply_errno, {});
+    if (answerable) ReplyBase(sink, error.header.unique, error.header.opcode, start_ns).Error(reply_errno);
     return;
   }
   proto::Request& request = decoded.request();
   const RequestHeader& h = request.header;
-  stats_.Add(static_cast<uint32_t>(h.opcode));
+  stats_.AddRequest(static_cast<uint32_t>(h.opcode));
   if (DebugLogging()) LogDebug("{}", proto::DescribeRequest(request));
 
   switch (h.opcode) {
@@ -229,12 +231,12 @@ void Dispatcher::Handle(std::span<const std::byte> bytes, const std::shared_ptr<
     }
     case Opcode::INIT:
       LogWarn("INIT received twice; answering EIO");
-      sink->Send(h.unique, h.opcode, EIO, {});
+      ReplyBase(sink, h.unique, h.opcode, start_ns).Error(EIO);
       return;
     case Opcode::DESTROY:
       destroyed_ = true;
       ops_.Destroy();
-      sink->Send(h.unique, h.opcode, 0, {});
+      ReplyEmpty(ReplyBase(sink, h.unique, h.opcode, start_ns)).Ok();
       return;
     default:
       break;
@@ -246,7 +248,7 @@ void Dispatcher::Handle(std::span<const std::byte> bytes, const std::shared_ptr<
     std::lock_guard lock(inflight_mutex_);
     inflight_[h.unique.value] = &interrupted;
   }
-  Route(ctx, request, sink);
+  Route(ctx, request, sink, start_ns);
   {
     std::lock_guard lock(inflight_mutex_);
     inflight_.erase(h.unique.value);
@@ -254,8 +256,8 @@ void Dispatcher::Handle(std::span<const std::byte> bytes, const std::shared_ptr<
 }
 
 void Dispatcher::Route(const Context& ctx, proto::Request& request,
-                       const std::shared_ptr<ReplySink>& sink) {
-  ReplyBase base(sink, ctx.header.unique, ctx.header.opcode);
+                       const std::shared_ptr<ReplySink>& sink, uint64_t start_ns) {
+  ReplyBase base(sink, ctx.header.unique, ctx.header.opcode, start_ns);
   try {
     std::visit(Caller{ops_, ctx, base}, request.body);
   } catch (const std::exception& e) {

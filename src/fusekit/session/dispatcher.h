@@ -34,7 +34,8 @@ class Dispatcher {
   bool destroyed() const { return destroyed_.load(); }
 
  private:
-  void Route(const Context& ctx, proto::Request& request, const std::shared_ptr<ReplySink>& sink);
+  void Route(const Context& ctx, proto::Request& request, const std::shared_ptr<ReplySink>& sink,
+             uint64_t start_ns);
   void Interrupt(RequestId target);
 
   Operations& ops_;

@@ -511,6 +511,42 @@ TEST_F(DispatcherTest, StatsCountRequestsPerOpcode) {
   EXPECT_EQ(stats_.count(Opcode::SETATTR), 0u);
 }
 
+// Replies count in the statistics of the sink they go through: answered,
+// failed (by errno) and timed from the dispatcher to the send. FORGET has
+// no reply; a request that cannot be decoded is answered and counted.
+TEST_F(DispatcherTest, RepliesCountInTheSinksStatistics) {
+  InitAndClear();
+  auto counted = std::make_shared<Stats>();
+  sink_->CountIn(counted);
+  Dispatcher dispatcher(ops_, shared_, *counted);
+  for (int i = 0; i < 3; ++i)
+    dispatcher.Handle(RequestBuilder(FUSE_GETATTR, 80 + i).Struct(fuse_getattr_in{}).Build(), sink_);
+  dispatcher.Handle(RequestBuilder(FUSE_LOOKUP, 90).Name("x").Build(), sink_);
+  dispatcher.Handle(RequestBuilder(FUSE_LOOKUP, 91).Name("drop").Build(), sink_);
+  dispatcher.Handle(RequestBuilder(FUSE_LOOKUP, 92).Bytes("malformed").Build(), sink_);
+  dispatcher.Handle(RequestBuilder(FUSE_FORGET, 93).Struct(fuse_forget_in{1}).Build(), sink_);
+  dispatcher.Handle(RequestBuilder(FUSE_MKNOD, 94).Struct(fuse_mknod_in{}).Name("n").Build(), sink_);
+
+  StatsSnapshot snap = counted->Snapshot();
+  EXPECT_EQ(snap.of(Opcode::GETATTR).requests, 3u);
+  EXPECT_EQ(snap.of(Opcode::GETATTR).replies, 3u);
+  EXPECT_EQ(snap.of(Opcode::GETATTR).errors, 0u);
+  EXPECT_EQ(snap.of(Opcode::GETATTR).latency.count(), 3u);
+  EXPECT_GT(snap.of(Opcode::GETATTR).latency.total_ns(), 0u);
+  EXPECT_EQ(snap.of(Opcode::LOOKUP).requests, 3u);
+  EXPECT_EQ(snap.of(Opcode::LOOKUP).replies, 3u);
+  EXPECT_EQ(snap.of(Opcode::LOOKUP).errors, 2u);  // dropped (EIO) and malformed
+  EXPECT_EQ(snap.of(Opcode::FORGET).requests, 1u);
+  EXPECT_EQ(snap.of(Opcode::FORGET).replies, 0u);
+  EXPECT_EQ(snap.of(Opcode::MKNOD).errors, 1u);  // the default Operations: ENOSYS
+  EXPECT_EQ(snap.errors_by_errno[EIO], 1u);
+  EXPECT_EQ(snap.errors_by_errno[ENOSYS], 1u);
+  EXPECT_EQ(snap.errors(), 3u);
+  EXPECT_EQ(snap.requests(), 8u);
+  // The recording sink saw the same replies.
+  EXPECT_EQ(sink_->count(), 7u);
+}
+
 // Every answerable opcode reaches the default Operations, which answers
 // ENOSYS (RELEASE and RELEASEDIR succeed: there is nothing to refuse), and is
 // answered exactly once.

@@ -56,7 +56,7 @@ struct Session::Impl {
       : ops(ops),
         config(config),
         shared(std::make_shared<SessionShared>()),
-        dispatcher(ops, *shared, shared->stats),
+        dispatcher(ops, *shared, *shared->stats),
         unmount(mount.Unmounter()) {
     shared->device = mount.device();
   }
@@ -130,13 +130,17 @@ std::shared_ptr<transport::DevFuseChannel> Session::Impl::NewChannel(unsigned wo
   if (config.clone_fd) {
     auto clone = transport::CloneDevice(shared->device->get());
     if (clone) {
-      return std::make_shared<transport::DevFuseChannel>(
+      auto channel = std::make_shared<transport::DevFuseChannel>(
           std::make_shared<const UniqueFd>(std::move(*clone)));
+      channel->CountIn(shared->stats);
+      return channel;
     }
     LogWarn("FUSE_DEV_IOC_CLONE failed ({}); worker {} shares the mount's fd",
             clone.error().message(), worker);
   }
-  return std::make_shared<transport::DevFuseChannel>(shared->device);
+  auto channel = std::make_shared<transport::DevFuseChannel>(shared->device);
+  channel->CountIn(shared->stats);
+  return channel;
 }
 
 // Made before INIT is answered, so that io_uring is asked for only when it
@@ -151,6 +155,7 @@ Status Session::Impl::CreateQueues() {
       queues.clear();
       return Fail(queue.error());
     }
+    (*queue)->CountIn(shared->stats);
     queues.push_back(std::move(*queue));
   }
   return Ok();
@@ -169,7 +174,7 @@ void Session::Impl::RingWorker(std::shared_ptr<transport::UringQueue> queue) {
       [this](std::span<const std::byte> bytes, const std::shared_ptr<ReplySink>& sink) {
         abi::fuse_in_header in;
         std::memcpy(&in, bytes.data(), sizeof(in));
-        shared->stats.AddIoUring(in.opcode);
+        shared->stats->AddIoUring(in.opcode);
         dispatcher.Handle(bytes, sink);
       },
       stopping);
@@ -221,6 +226,7 @@ Status Session::Impl::Run() {
   }
 
   auto main_channel = std::make_shared<transport::DevFuseChannel>(shared->device);
+  main_channel->CountIn(shared->stats);
   auto status = ReceiveInit(*main_channel, init_config);
   if (!status) {
     queues.clear();
@@ -296,7 +302,7 @@ void Session::Stop() { impl_->Stop(); }
 bool Session::ready() const { return impl_->shared->ready.load(); }
 const ConnectionInfo& Session::connection() const { return impl_->shared->connection; }
 Notifier Session::notifier() const { return Notifier(impl_->shared); }
-const Stats& Session::stats() const { return impl_->shared->stats; }
+const Stats& Session::stats() const { return *impl_->shared->stats; }
 const std::shared_ptr<const UniqueFd>& Session::device() const { return impl_->shared->device; }
 
 }  // namespace fusekit

@@ -23,7 +23,9 @@ struct SessionShared : std::enable_shared_from_this<SessionShared> {
   proto::DecodeOptions decode;
   std::atomic<bool> initialized{false};  // INIT answered: notifications allowed
   std::atomic<bool> ready{false};        // and Operations::Init returned
-  Stats stats;  // the session's, shared so that notifications count too
+  // The session's statistics: shared with the notifier, so that
+  // notifications count, and with every reply sink.
+  std::shared_ptr<Stats> stats = std::make_shared<Stats>();
 
   std::mutex retrieve_mutex;
   uint64_t next_retrieve_unique = 1;

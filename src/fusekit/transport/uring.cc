@@ -226,4 +226,8 @@ Status UringQueue::Serve(const Handler& handle, const std::atomic<bool>& stop) {
   return result;
 }
 
+void UringQueue::CountIn(const std::shared_ptr<Stats>& stats) {
+  for (auto& e : entries_) e->sink.CountIn(stats);
+}
+
 }  // namespace fusekit::transport

@@ -66,6 +66,8 @@ class UringQueue : public std::enable_shared_from_this<UringQueue> {
   void Wake();
 
   unsigned qid() const { return qid_; }
+  // Replies through this queue's entries count in `stats` (before Serve).
+  void CountIn(const std::shared_ptr<Stats>& stats);
 
  private:
   struct Entry;
