@@ -64,5 +64,9 @@ awk -F, -v targets="${TARGETS[*]}" '
 echo "CSV: $CSV"
 bench/markdown.sh "$CSV" > "$OUT/latest.md"
 echo "markdown table: $OUT/latest.md"
+if [ -s "$OUT/requests.csv" ]; then
+  echo
+  bench/requests_table.sh passthrough "$OUT" | tee "$OUT/requests.md"
+fi
 
 bench/chart.sh "$CSV" "$PNG" "${TARGETS[*]}"

@@ -15,7 +15,7 @@ REPEATS=${BENCH_REPEATS:-3}
 WORK=${BENCH_DIR:-/var/tmp/passthroughfs-bench}
 MODES=(${BENCH_MODES:-passthrough byfd io_uring never direct_io})
 BIN=build/release
-RESULTS=bench/results
+RESULTS=${BENCH_RESULTS:-bench/results}
 FIO_RUNTIME=${BENCH_FIO_RUNTIME:-15}
 # Warm reads from the page cache finish a file in milliseconds, below fio's
 # resolution: they loop over it for this many seconds instead.
@@ -131,6 +131,20 @@ io_round() {
 
 seconds() { /usr/bin/time -f %e "$@" 2>&1 >/dev/null | tail -1; }
 
+REQUESTS=$RESULTS/requests.csv
+: > "$REQUESTS"
+. bench/requests.sh
+# One metadata figure, in seconds: in the last round, with the requests it
+# cost per file on each mount (FILES: the files or entries it touches).
+meta_figure() {  # figure target files command...
+  local fig=$1 t=$2 files=$3 value track=0
+  shift 3
+  if [ "$ROUND" = "$REPEATS" ] && [ "$t" != native ]; then track=1; requests_begin "$t"; fi
+  value=$("$@")
+  record "$fig" "$t" "$value" s
+  if [ $track = 1 ]; then requests_end "$t" "$fig" "$files"; fi
+}
+
 meta_round() {
   local t dir
   for t in "${TARGETS[@]}"; do
@@ -141,26 +155,27 @@ meta_round() {
     # table blocks are cached (recently_deleted()): without this, each
     # create would pay for the deletes of the run before it.
     drop_caches
-    record create "$t" "$("$BIN/bench/metabench" create "$dir")" s
+    meta_figure create "$t" 10000 "$BIN/bench/metabench" create "$dir"
     drop_caches
-    record stat_cold "$t" "$("$BIN/bench/metabench" stat "$dir")" s
-    record stat_warm "$t" "$("$BIN/bench/metabench" stat "$dir")" s
-    record list "$t" "$("$BIN/bench/metabench" list "$dir")" s
-    record read_small "$t" "$("$BIN/bench/metabench" read "$dir")" s
-    record delete "$t" "$("$BIN/bench/metabench" delete "$dir")" s
+    meta_figure stat_cold "$t" 10000 "$BIN/bench/metabench" stat "$dir"
+    meta_figure stat_warm "$t" 10000 "$BIN/bench/metabench" stat "$dir"
+    meta_figure list "$t" 10000 "$BIN/bench/metabench" list "$dir"
+    meta_figure read_small "$t" 10000 "$BIN/bench/metabench" read "$dir"
+    meta_figure delete "$t" 10000 "$BIN/bench/metabench" delete "$dir"
     rm -rf "$SOURCE/tree"; mkdir -p "$SOURCE/tree"
-    record untar "$t" "$(seconds tar -C "${DIR_OF[$t]}/tree" -xf "$WORK/tree.tar")" s
+    meta_figure untar "$t" "$TREE_ENTRIES" seconds tar -C "${DIR_OF[$t]}/tree" -xf "$WORK/tree.tar"
     drop_caches
-    record du_cold "$t" "$(seconds du -s "${DIR_OF[$t]}/tree")" s
-    record find_warm "$t" "$(seconds find "${DIR_OF[$t]}/tree")" s
-    record rm_tree "$t" "$(seconds rm -rf "${DIR_OF[$t]}/tree/include")" s
+    meta_figure du_cold "$t" "$TREE_ENTRIES" seconds du -s "${DIR_OF[$t]}/tree"
+    meta_figure find_warm "$t" "$TREE_ENTRIES" seconds find "${DIR_OF[$t]}/tree"
+    meta_figure rm_tree "$t" "$TREE_ENTRIES" seconds rm -rf "${DIR_OF[$t]}/tree/include"
   done
 }
 
 FIGURES=${BENCH_FIGURES:-all}
 prepare_files
-for r in $(seq "$REPEATS"); do
-  echo "bench: round $r of $REPEATS"
+TREE_ENTRIES=$(tar -tf "$WORK/tree.tar" | wc -l)
+for ROUND in $(seq "$REPEATS"); do
+  echo "bench: round $ROUND of $REPEATS"
   [ "$FIGURES" = meta ] || io_round
   [ "$FIGURES" = io ] || meta_round
 done

@@ -48,7 +48,11 @@ struct FsOptions {
   bool no_default_permissions = false;  // keep it off even with allow_other
   bool allow_other = false;
   bool read_only = false;
-  bool acl = true;  // POSIX ACLs where SOURCE has them; -o noacl turns them off
+  // POSIX ACLs enforced by the kernel where SOURCE has them: -o acl, -o
+  // noacl; unset, on when the kernel checks permissions anyway
+  // (default_permissions, which allow_other implies). Default ACLs are
+  // inherited as natively either way.
+  std::optional<bool> acl;
   // How inodes are held: by source handle where the filesystem and the
   // daemon's capabilities allow (auto), always (or refuse to start), or by
   // an fd each (never).

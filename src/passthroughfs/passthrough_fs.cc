@@ -192,11 +192,17 @@ Config PassthroughFs::SessionConfig() const {
     config.want |= cap::kWritebackCache;
   }
   if (options_.cache == CacheMode::kAuto) config.want |= cap::kAutoInvalData;
-  // The kernel then checks ACLs itself (it turns default_permissions on,
-  // so not when asked to keep that off) and leaves the umask to us, so
-  // that a default ACL can replace it.
-  if (options_.acl && !options_.no_default_permissions && source_.posix_acls)
-    config.want |= cap::kPosixAcl | cap::kDontMask;
+  // The kernel leaves the umask to us, so that a default ACL in SOURCE can
+  // replace it when the daemon creates. With FUSE_POSIX_ACL it also checks
+  // ACLs itself, which turns default_permissions on: not when asked to
+  // keep that off, and by default only when it is on anyway, since with it
+  // each create or unlink costs a GETATTR of the directory it changed.
+  // Without it the daemon's calls, made as the caller, meet SOURCE's ACLs.
+  if (source_.posix_acls && options_.acl.value_or(true)) {
+    config.want |= cap::kDontMask;
+    if (options_.acl.value_or(options_.default_permissions) && !options_.no_default_permissions)
+      config.want |= cap::kPosixAcl;
+  }
   config.max_stack_depth = options_.max_stack_depth.value_or(source_.stacked ? 2 : 1);
   unsigned cores = std::max(2u, std::thread::hardware_concurrency());
   config.threads = options_.single_threaded ? 1 : options_.threads ? options_.threads : cores;

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/fanotify.h>
 #include <sys/inotify.h>
@@ -47,6 +48,9 @@ class EventThread {
 
  private:
   void Run() {
+    // Named, so that top, perf and the tests can tell it from the
+    // request threads.
+    ::pthread_setname_np(::pthread_self(), kWatcherThreadName);
     // Big enough for thousands of events a read: a storm is coalesced in
     // few batches.
     std::vector<std::byte> buffer(256 << 10);

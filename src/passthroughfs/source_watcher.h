@@ -30,6 +30,9 @@
 
 namespace passthroughfs {
 
+// The name of the thread that reads SOURCE's events (at most 15 bytes).
+inline constexpr char kWatcherThreadName[] = "source-watcher";
+
 struct SourceEvent {
   enum Flag : uint32_t {
     kCreated = 1u << 0,     // `name` appeared in `dir`

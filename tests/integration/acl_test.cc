@@ -5,9 +5,10 @@
 // compares what getfacl(1) and stat show (getfacl -c: no header, so the
 // outputs compare directly).
 //
-// The mount is as users make it for other users: allow_other,
-// default_permissions, the daemon root. Modes: Passthrough,
-// PassthroughNever, DirectIo, IoUring.
+// The mount is as users make it for other users: allow_other, the daemon
+// root; with default_permissions (the kernel checks ACLs: FUSE_POSIX_ACL)
+// and without (SOURCE checks them on the daemon's calls, made as the
+// caller). Modes: Passthrough, PassthroughNever, DirectIo, IoUring.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -19,6 +20,7 @@
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -43,7 +45,13 @@ constexpr char kUser[] = "4321";
 
 using Mode = IoMode;
 
-std::string ModeName(const testing::TestParamInfo<Mode>& info) { return IoModeName(info.param); }
+// How the mount is made, and whether the kernel checks permissions.
+using Param = std::tuple<Mode, bool>;
+
+std::string ParamName(const testing::TestParamInfo<Param>& info) {
+  return std::string(IoModeName(std::get<0>(info.param))) +
+         (std::get<1>(info.param) ? "KernelChecks" : "SourceChecks");
+}
 
 struct Ran {
   int code = -1;
@@ -65,7 +73,7 @@ Ran Command(std::vector<std::string> argv, bool as_user = false) {
   return ran;
 }
 
-class Acl : public testing::TestWithParam<Mode> {
+class Acl : public testing::TestWithParam<Param> {
  protected:
   void SetUp() override {
     ::chmod(tmp_.path().c_str(), 0755);
@@ -77,14 +85,16 @@ class Acl : public testing::TestWithParam<Mode> {
         errno == EOPNOTSUPP)
       GTEST_SKIP() << source_ << " has no POSIX ACLs";
     if (Command({"setfacl", "--version"}).code != 0) GTEST_SKIP() << "no setfacl (apt install acl)";
-    if (GetParam() == Mode::kIoUring) SKIP_UNLESS_URING_ENABLED();
+    const auto [mode, kernel_checks] = GetParam();
+    if (mode == Mode::kIoUring) SKIP_UNLESS_URING_ENABLED();
     FsOptions options;
-    ApplyIoMode(GetParam(), options);
-    options.default_permissions = true;
+    ApplyIoMode(mode, options);
+    options.default_permissions = kernel_checks;
+    options.no_default_permissions = !kernel_checks;
     options.allow_other = true;
     fusekit::MountOptions mount_options;
     mount_options.allow_other = true;
-    mount_options.default_permissions = true;
+    mount_options.default_permissions = kernel_checks;
     // PassthroughFs::Create sets the process's umask to 0 (the caller's
     // own is applied per thread); the native half wants a usual one.
     served_ = Serve(source_, options, mount_options);
@@ -254,9 +264,10 @@ TEST_P(Acl, NamedEntriesGrantAccess) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, Acl,
-                         testing::Values(Mode::kPassthrough, Mode::kNever, Mode::kDirectIo,
-                                         Mode::kIoUring),
-                         ModeName);
+                         testing::Combine(testing::Values(Mode::kPassthrough, Mode::kNever,
+                                                          Mode::kDirectIo, Mode::kIoUring),
+                                          testing::Bool()),
+                         ParamName);
 
 }  // namespace
 }  // namespace passthroughfs
