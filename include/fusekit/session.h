@@ -13,6 +13,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -51,6 +52,11 @@ struct Config {
   // callers on that CPU, unless it replies asynchronously.
   bool io_uring = false;
   unsigned io_uring_depth = 2;  // entries per queue (requests in flight per CPU)
+  // After a request, one worker keeps reading /dev/fuse (non-blocking) for
+  // up to this long before it sleeps, while requests come closer together
+  // than this; zero: off. Spares the next request of a burst the kernel's
+  // wakeup of a worker. Not with io_uring.
+  std::chrono::microseconds busy_poll{0};
 };
 
 // Thread-safety: Stop, notifier, stats, connection and device may be called

@@ -67,6 +67,10 @@ struct StatsSnapshot {
   std::array<uint64_t, kMaxErrno + 1> errors_by_errno{};
   std::array<uint64_t, kMaxNotifyCode + 1> notifications{};
   std::chrono::nanoseconds uptime{};
+  // Busy polling (Config::busy_poll): spins that caught a request, and
+  // spins that ended at their deadline.
+  uint64_t spins_caught = 0;
+  uint64_t spins_missed = 0;
 
   const OpcodeStats& of(Opcode op) const { return opcodes[static_cast<uint32_t>(op)]; }
   uint64_t requests() const;
@@ -94,6 +98,7 @@ class Stats {
   void AddRequest(uint32_t opcode);
   void AddIoUring(uint32_t opcode);
   void AddNotification(NotifyCode code);
+  void AddSpin(bool caught);
   // A reply sent: `error` 0 or a positive errno, `latency_ns` the daemon's
   // time on it (see OpcodeStats::latency).
   void AddReply(Opcode op, int error, uint64_t latency_ns);
@@ -110,6 +115,7 @@ class Stats {
     std::array<OpcodeShard, kMaxOpcode + 1> opcodes;
     std::array<std::atomic<uint64_t>, kMaxErrno + 1> errnos;
     std::array<std::atomic<uint64_t>, kMaxNotifyCode + 1> notifications;
+    std::atomic<uint64_t> spins_caught, spins_missed;
   };
   template <typename F>
   uint64_t Sum(F field) const;

@@ -71,19 +71,26 @@ class Coherence::Index : public NodeIndex {
 class Coherence::Caches : public CacheInvalidations {
  public:
   Caches(Coherence& owner) : owner_(owner) {}
-  void Attributes(NodeId node) override { (void)owner_.notifier_.InvalInode(node, -1, 0); }
+  void Attributes(NodeId node) override {
+    (void)owner_.notifier_.InvalInode(node, -1, 0);
+    if (owner_.changed_) owner_.changed_(node);
+  }
+  // Not reported as changed: passthrough writes through the mount come
+  // from the writer, not the daemon, and look the same.
   void Contents(NodeId node) override { (void)owner_.notifier_.InvalInode(node, 0, 0); }
   void Entry(NodeId parent, std::string_view name) override {
     (void)owner_.notifier_.InvalEntry(parent, name);
   }
   void Deleted(NodeId parent, NodeId child, std::string_view name) override {
     if (!owner_.notifier_.Delete(parent, child, name)) (void)owner_.notifier_.InvalEntry(parent, name);
+    if (owner_.changed_) owner_.changed_(child);
   }
   void Everything() override {
     owner_.Degrade("events were lost (the watch queue overflowed)", /*for_good=*/false);
     // Every dentry stale at once; every node's attributes and data.
     (void)owner_.notifier_.IncEpoch();
     for (NodeId node : owner_.inodes_.Nodes()) (void)owner_.notifier_.InvalInode(node, 0, 0);
+    if (owner_.changed_) owner_.changed_(std::nullopt);
   }
 
  private:
@@ -91,9 +98,10 @@ class Coherence::Caches : public CacheInvalidations {
 };
 
 Coherence::Coherence(InodeStore& inodes, fusekit::Notifier notifier,
-                     std::function<bool(pid_t)> own)
+                     std::function<bool(pid_t)> own, ChangedFn changed)
     : inodes_(inodes),
       notifier_(std::move(notifier)),
+      changed_(std::move(changed)),
       index_(std::make_unique<Index>(inodes)),
       caches_(std::make_unique<Caches>(*this)),
       invalidator_(std::make_unique<Invalidator>(*index_, *caches_, std::move(own))) {}
@@ -106,8 +114,9 @@ Coherence::~Coherence() {
 Result<std::unique_ptr<Coherence>> Coherence::Start(WatchMode mode, InodeStore& inodes,
                                                     fusekit::Notifier notifier,
                                                     std::function<bool(pid_t)> own,
-                                                    std::string& why) {
-  std::unique_ptr<Coherence> c(new Coherence(inodes, std::move(notifier), std::move(own)));
+                                                    ChangedFn changed, std::string& why) {
+  std::unique_ptr<Coherence> c(
+      new Coherence(inodes, std::move(notifier), std::move(own), std::move(changed)));
   auto handle = [c = c.get()](std::span<const SourceEvent> events) {
     return c->invalidator_->Handle(events);
   };

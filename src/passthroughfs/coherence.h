@@ -20,6 +20,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "fusekit/notifier.h"
@@ -52,11 +53,14 @@ class Coherence {
   // CAP_SYS_ADMIN; auto takes fanotify where it works, else inotify. Fails
   // (with `why`) when the back end asked for cannot run.
   // `own(tid)`: whether a thread is one of the daemon's, whose changes to
-  // SOURCE the kernel made itself.
+  // SOURCE the kernel made itself. `changed(node)`: called on the watcher's
+  // thread once a node's attributes changed behind the mount or its name
+  // was deleted there, with nullopt when anything may have (events lost).
+  using ChangedFn = std::function<void(std::optional<fusekit::NodeId>)>;
   static fusekit::Result<std::unique_ptr<Coherence>> Start(WatchMode mode, InodeStore& inodes,
                                                            fusekit::Notifier notifier,
                                                            std::function<bool(pid_t)> own,
-                                                           std::string& why);
+                                                           ChangedFn changed, std::string& why);
   ~Coherence();
   Coherence(const Coherence&) = delete;
   Coherence& operator=(const Coherence&) = delete;
@@ -75,11 +79,13 @@ class Coherence {
  private:
   class Index;
   class Caches;
-  Coherence(InodeStore& inodes, fusekit::Notifier notifier, std::function<bool(pid_t)> own);
+  Coherence(InodeStore& inodes, fusekit::Notifier notifier, std::function<bool(pid_t)> own,
+            ChangedFn changed);
   void Degrade(const char* why, bool for_good);
 
   InodeStore& inodes_;
   fusekit::Notifier notifier_;
+  const ChangedFn changed_;
   std::unique_ptr<Index> index_;
   std::unique_ptr<Caches> caches_;
   std::unique_ptr<Invalidator> invalidator_;

@@ -27,18 +27,19 @@ size_t OpenFds() {
 
 }  // namespace
 
+size_t PassthroughFs::open_files() const {
+  std::lock_guard lock(handles_mutex_);
+  return files_.size();
+}
+
 std::string PassthroughFs::StatsText() const {
   std::string text = session_stats_ ? FormatStats(session_stats_->Snapshot()) : "";
-  size_t open_files = 0;
-  {
-    std::lock_guard lock(handles_mutex_);
-    open_files = files_.size();
-  }
   text += fmt::format(
       "passthroughfs passthrough={} opens_passthrough={} opens_daemon={} backing_files={} "
-      "open_files={}\n",
+      "kept_backing_files={} backing_opens={} open_files={}\n",
       passthrough_active_.load() ? "on" : "off", counters_.passthrough_opens.load(),
-      counters_.daemon_opens.load(), counters_.backing_files.load(), open_files);
+      counters_.daemon_opens.load(), counters_.backing_files.load(), kept_backings_.size(),
+      counters_.backing_opens.load(), open_files());
   text += fmt::format(
       "passthroughfs inodes={} forgotten={} revived={} inode_fds={} fd_budget={} fds={} "
       "inode_handles={}\n",

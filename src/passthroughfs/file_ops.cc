@@ -110,7 +110,10 @@ std::optional<BackingId> PassthroughFs::AttachOpen(Inode& inode, int anchor, int
   // exactly when the kernel says this writer lacks CAP_FSETID (and keeps
   // them for root). Checked before an existing backing file is shared.
   if (OpensForWriting(open_flags) && HasSetidBits(anchor)) return std::nullopt;
-  if (inode.backing) return inode.backing->id();
+  if (inode.backing) {
+    if (inode.open_count == 1) (void)kept_backings_.Take(inode.id);
+    return inode.backing->id();
+  }
   // Registered without CAP_FSETID, so that a file given the bits while
   // open for writing through passthrough loses them at the next write, as
   // it would for an unprivileged writer (a root writer would keep them
@@ -120,6 +123,7 @@ std::optional<BackingId> PassthroughFs::AttachOpen(Inode& inode, int anchor, int
     WithoutFsetid registering;
     backing = BackingFile::Open(device_, anchor);
   }
+  counters_.backing_opens++;
   if (!backing) {
     inode.passthrough_refused = true;
     LogWarn("inode {} (source ino {}): kernel passthrough refused: {}; the daemon serves its I/O",
@@ -132,17 +136,43 @@ std::optional<BackingId> PassthroughFs::AttachOpen(Inode& inode, int anchor, int
 }
 
 void PassthroughFs::DetachOpen(Inode& inode) {
-  std::unique_ptr<BackingFile> releasing;
+  std::optional<NodeId> pushed_out;
   {
     std::lock_guard lock(OpenLock(inode));
     if (inode.open_count > 0) inode.in_use--;
-    if (inode.open_count > 0 && --inode.open_count == 0 && inode.backing) {
+    if (inode.open_count > 0 && --inode.open_count == 0 && inode.backing)
+      pushed_out = kept_backings_.Keep(inode.id);
+  }
+  if (pushed_out) DropKeptBacking(*pushed_out);
+}
+
+void PassthroughFs::DropKeptBacking(NodeId node) {
+  if (auto inode = inodes_->Get(node)) DropBacking(*inode);
+}
+
+void PassthroughFs::DropBacking(Inode& inode) {
+  std::unique_ptr<BackingFile> releasing;
+  {
+    std::lock_guard lock(OpenLock(inode));
+    if (inode.open_count == 0 && inode.backing) {
       releasing = std::move(inode.backing);
       counters_.backing_files--;
     }
   }
   // BACKING_CLOSE outside the lock; files already open keep their backing.
   if (releasing) (void)releasing->Close();
+}
+
+void PassthroughFs::ChangedBehindMount(std::optional<NodeId> node) {
+  // A kept backing file shows SOURCE's file rightly (it is that inode), but
+  // it holds the inode: a file deleted behind the mount would keep its
+  // space until the kernel forgets it. And the next open's registration is
+  // made afresh for a file whose mode or owner changed.
+  if (!node) {
+    for (NodeId kept : kept_backings_.TakeAll()) DropKeptBacking(kept);
+  } else if (kept_backings_.Take(*node)) {
+    DropKeptBacking(*node);
+  }
 }
 
 FileHandle PassthroughFs::AddOpenFile(std::shared_ptr<Inode> inode, UniqueFd fd,

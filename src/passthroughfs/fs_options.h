@@ -29,6 +29,9 @@ enum class InodeHandles { kAuto, kAlways, kNever };
 // How SOURCE is watched for changes made beside the mount (see Coherence).
 enum class WatchMode { kAuto, kFanotify, kInotify, kOff };
 
+inline constexpr unsigned kDefaultBusyPollUs = 50;
+inline constexpr size_t kDefaultKeptBackings = 16384;
+
 struct FsOptions {
   PassthroughMode passthrough = PassthroughMode::kAuto;
   bool direct_io = false;  // read/write through the daemon, mmap through the backing file
@@ -41,6 +44,12 @@ struct FsOptions {
   ReaddirplusMode readdirplus = ReaddirplusMode::kAuto;
   std::optional<uint32_t> max_stack_depth;  // default: 2 over a stacked fs, else 1
   unsigned threads = 0;                     // 0: one per core, at least 2
+  // How long a worker reads /dev/fuse without sleeping after a request,
+  // while requests come close together (fusekit::Config::busy_poll).
+  unsigned busy_poll_us = kDefaultBusyPollUs;
+  // Inodes that keep their backing file registered after their last close
+  // (KeptBackings); 0: none.
+  size_t keep_backing = kDefaultKeptBackings;
   bool clone_fd = true;
   bool io_uring = false;  // FUSE-over-io_uring, when the kernel's enable_uring allows it
   bool single_threaded = false;             // -s

@@ -122,6 +122,14 @@ bool ApplyFsOption(const std::string& item, FsOptions& fs, std::string& error) {
     unsigned n;
     if (!ParseUnsigned(value, n) || n == 0 || n > 256) return bad("1 to 256");
     fs.threads = n;
+  } else if (key == "keep_backing") {
+    unsigned n;
+    if (!ParseUnsigned(value, n) || n > 1'000'000) return bad("0 to 1000000");
+    fs.keep_backing = n;
+  } else if (key == "busy_poll") {
+    unsigned us;
+    if (!ParseUnsigned(value, us) || us > 10'000) return bad("microseconds, 0 to 10000");
+    fs.busy_poll_us = us;
   } else if (key == "max_stack_depth") {
     unsigned n;
     if (!ParseUnsigned(value, n) || n < 1 || n > 2) return bad("1 or 2");
@@ -163,7 +171,7 @@ ParseOutcome ParseCommandLine(int argc, char** argv) {
                  "relatime, strictatime, nodiratime, remount, "
                  "max_read=) and passthrough=auto|always|never, direct_io, "
                  "cache=auto|always|never, entry_timeout=, attr_timeout=, negative_timeout=, "
-                 "writeback, threads=N, clone_fd, noclone_fd, max_stack_depth=1|2, nosplice, "
+                 "writeback, threads=N, busy_poll=US, keep_backing=N, clone_fd, noclone_fd, max_stack_depth=1|2, nosplice, "
                  "readdirplus=yes|no|auto, no_default_permissions, io_uring, acl, noacl, "
                  "inode_handles=auto|always|never, fd_cache=N, watch=auto|fanotify|inotify|off")
       ->allow_extra_args(false);

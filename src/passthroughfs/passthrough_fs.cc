@@ -174,7 +174,8 @@ PassthroughFs::PassthroughFs(std::unique_ptr<InodeStore> inodes, const FsOptions
       entry_timeout_(Seconds(options.entry_timeout.value_or(DefaultTimeout(options.cache)))),
       attr_timeout_(Seconds(options.attr_timeout.value_or(DefaultTimeout(options.cache)))),
       negative_timeout_(Seconds(options.negative_timeout.value_or(0))),
-      kernel_checks_(options.default_permissions) {}
+      kernel_checks_(options.default_permissions),
+      kept_backings_(options.keep_backing) {}
 
 Config PassthroughFs::SessionConfig() const {
   Config config;
@@ -207,6 +208,7 @@ Config PassthroughFs::SessionConfig() const {
   unsigned cores = std::max(2u, std::thread::hardware_concurrency());
   config.threads = options_.single_threaded ? 1 : options_.threads ? options_.threads : cores;
   config.clone_fd = options_.clone_fd;
+  config.busy_poll = std::chrono::microseconds(options_.busy_poll_us);
   config.io_uring = options_.io_uring;
   return config;
 }
@@ -263,6 +265,7 @@ void PassthroughFs::Destroy() {
   }
   for (auto& [fh, file] : files) DetachOpen(*file->inode);
   files.clear();
+  for (NodeId kept : kept_backings_.TakeAll()) DropKeptBacking(kept);
   dirs.clear();
   inodes_->Clear();
   // The connection's fd too: a PassthroughFs that outlives its mount must
@@ -273,7 +276,11 @@ void PassthroughFs::Destroy() {
 
 void PassthroughFs::Forget(NodeId node, uint64_t nlookup) {
   auto dropped = inodes_->Forget(node, nlookup);
-  if (dropped && coherence_) coherence_->Forgotten(*dropped);
+  if (!dropped) return;
+  // A forgotten inode may stay known (for export), but unopened: its
+  // backing file goes.
+  if (kept_backings_.Take(node)) DropBacking(*dropped);
+  if (coherence_) coherence_->Forgotten(*dropped);
 }
 
 namespace {
@@ -305,8 +312,9 @@ bool PassthroughFs::StartWatching(std::string& status) {
     return true;
   }
   std::string why;
-  auto started = Coherence::Start(options_.watch, *inodes_, notifier_,
-                                  [this](pid_t tid) { return threads_.Contains(tid); }, why);
+  auto started = Coherence::Start(
+      options_.watch, *inodes_, notifier_, [this](pid_t tid) { return threads_.Contains(tid); },
+      [this](std::optional<NodeId> node) { ChangedBehindMount(node); }, why);
   if (!started) {
     status = "SOURCE not watched: " + why;
     return options_.watch == WatchMode::kAuto;

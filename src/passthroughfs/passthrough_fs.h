@@ -20,6 +20,7 @@
 #include "fusekit/session.h"
 #include "coherence.h"
 #include "inode_store.h"
+#include "kept_backings.h"
 
 namespace passthroughfs {
 
@@ -28,6 +29,7 @@ struct FsCounters {
   std::atomic<uint64_t> passthrough_opens{0};
   std::atomic<uint64_t> daemon_opens{0};   // opens whose I/O the daemon serves
   std::atomic<uint64_t> backing_files{0};  // registered right now
+  std::atomic<uint64_t> backing_opens{0};  // BACKING_OPEN calls, all told
 };
 
 // Thread-safety: every operation may run concurrently with any other. Locks:
@@ -50,6 +52,10 @@ class PassthroughFs : public fusekit::Operations {
   // True once INIT granted passthrough and the options allow it.
   bool passthrough_active() const { return passthrough_active_.load(); }
   const FsCounters& counters() const { return counters_; }
+  // Inodes keeping a backing file registered with no open file.
+  size_t kept_backing_files() const { return kept_backings_.size(); }
+  // Files open through the mount (RELEASE comes after close(2) returns).
+  size_t open_files() const;
   size_t inode_count() const { return inodes_->size(); }
   const InodeStore& inodes() const { return *inodes_; }
   // default_permissions (asked for, or implied by POSIX ACLs): the kernel
@@ -200,6 +206,12 @@ class PassthroughFs : public fusekit::Operations {
     return open_locks_[inode.id.value % open_locks_.size()];
   }
   void DetachOpen(Inode& inode);
+  // Drops the kept backing file of `node`, unless it is open again.
+  void DropKeptBacking(fusekit::NodeId node);
+  void DropBacking(Inode& inode);
+  // SOURCE changed `node`'s attributes or deleted its name behind the
+  // mount, or (nullopt) may have changed anything.
+  void ChangedBehindMount(std::optional<fusekit::NodeId> node);
   fusekit::FileHandle AddOpenFile(std::shared_ptr<Inode> inode, fusekit::UniqueFd fd,
                                   bool passthrough_writable);
   // After writes the kernel did not see (mmap through a backing file).
@@ -255,6 +267,7 @@ class PassthroughFs : public fusekit::Operations {
   bool no_opendir_ = false;  // set by Init, before any request
   InitCallback on_init_;
   FsCounters counters_;
+  KeptBackings kept_backings_;
 
   mutable std::array<std::mutex, 64> open_locks_;
   mutable std::mutex handles_mutex_;

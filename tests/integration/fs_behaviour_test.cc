@@ -212,11 +212,18 @@ class Fixture {
         EXPECT_LE(fs_->inodes().fd_count(), 8u + 1) << "inode fds beyond the budget";
       }
       // Every file the case opened is closed: once the kernel's
-      // (asynchronous) RELEASEs arrive, no backing file is left.
-      EXPECT_TRUE(WaitUntil([&] { return fs_->counters().backing_files.load() == 0; },
-                            std::chrono::seconds(30)))
-          << fs_->counters().backing_files.load() << " backing files still registered";
+      // (asynchronous) RELEASEs arrive, the backing files left are the
+      // kept ones, and the end of the session drops those.
+      EXPECT_TRUE(WaitUntil(
+          [&] {
+            return fs_->open_files() == 0 &&
+                   fs_->counters().backing_files.load() == fs_->kept_backing_files();
+          },
+          std::chrono::seconds(30)))
+          << fs_->counters().backing_files.load() << " backing files registered, "
+          << fs_->kept_backing_files() << " kept, " << fs_->open_files() << " files open";
       EXPECT_TRUE(mount_->Stop()) << "the session did not stop cleanly";
+      EXPECT_EQ(fs_->counters().backing_files.load(), 0u) << "backing files left after the session";
       EXPECT_FALSE(IsMounted(root_)) << root_ << " still mounted";
       mount_.reset();
       fs_.reset();

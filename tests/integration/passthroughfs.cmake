@@ -85,3 +85,9 @@ add_executable(stats_tests ${CMAKE_CURRENT_LIST_DIR}/stats_test.cc)
 target_link_libraries(stats_tests PRIVATE passthroughfs_core fusekit_test_fixture GTest::gtest_main)
 add_dependencies(stats_tests passthroughfs)
 gtest_discover_tests(stats_tests PROPERTIES LABELS integration TIMEOUT 120)
+
+# Backing files kept registered after the last close
+# (integration/kept_backing_test.cc).
+add_executable(kept_backing_tests ${CMAKE_CURRENT_LIST_DIR}/kept_backing_test.cc)
+target_link_libraries(kept_backing_tests PRIVATE passthroughfs_core fusekit_test_fixture GTest::gtest_main)
+gtest_discover_tests(kept_backing_tests PROPERTIES LABELS integration TIMEOUT 120)

@@ -75,11 +75,15 @@ class ServedFs {
   // Unmounts and joins the session; a session that had to be aborted, or
   // that failed, fails the test.
   void Stop() {
+    Unmount();
+    fs_.reset();
+  }
+  // As Stop, but the filesystem stays, for a look at what it holds after.
+  void Unmount() {
     if (mount_) {
       EXPECT_TRUE(mount_->Stop()) << "the session on " << mount_->path() << " did not stop cleanly";
     }
     mount_.reset();
-    fs_.reset();
   }
 
  private:

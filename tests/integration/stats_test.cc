@@ -46,7 +46,7 @@ Parsed Parse(const std::string& text) {
     std::istringstream words(line);
     std::string kind, name, word;
     words >> kind;
-    if (kind != "session" && kind != "passthroughfs") words >> name;
+    if (kind != "session" && kind != "passthroughfs" && kind != "busy_poll") words >> name;
     std::string key = name.empty() ? kind : kind + " " + name;
     while (words >> word) {
       auto eq = word.find('=');
@@ -225,6 +225,44 @@ TEST_F(Statistics, RefusalsAreClear) {
       << usage.output;
   Ran help = RunStats({"--help"});
   EXPECT_EQ(help.code, 0) << help.output;
+}
+
+// Busy polling (-o busy_poll, on by default) spins only while requests
+// come close together: a daemon left idle after a burst uses no CPU that
+// /proc/PID/stat can see over 5 s (its clock ticks are 10 ms).
+TEST(IdleDaemon, UsesNoCpuAfterABurst) {
+  TempDir tmp;
+  std::string source = tmp.Sub("source");
+  std::string mnt = tmp.Sub("mnt");
+  auto daemon = ChildServer::Start({BinaryPath("passthroughfs"), "-f", source, mnt}, mnt);
+  ASSERT_TRUE(daemon);
+  ASSERT_TRUE(daemon->WaitMounted()) << daemon->Output();
+  for (int i = 0; i < 3000; ++i) {
+    struct stat st;
+    ASSERT_NE(::stat((mnt + "/none" + std::to_string(i)).c_str(), &st), 0);
+  }
+  Parsed burst = Parse(ReadStats(mnt));
+  EXPECT_GT(Number(burst, "busy_poll", "caught"), 0u) << "the burst never met a spinning worker";
+  auto cpu_ticks = [&] {
+    std::ifstream in("/proc/" + std::to_string(daemon->pid()) + "/stat");
+    std::string line((std::istreambuf_iterator<char>(in)), {});
+    // Past "pid (comm) ", the state is field 3; utime and stime are 14, 15.
+    std::istringstream fields(line.substr(line.rfind(')') + 2));
+    std::string field;
+    uint64_t ticks = 0;
+    for (int n = 3; n <= 15 && fields >> field; ++n)
+      if (n >= 14) ticks += std::stoull(field);
+    return ticks;
+  };
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  uint64_t before = cpu_ticks();
+  std::this_thread::sleep_for(seconds(5));
+  uint64_t used = cpu_ticks() - before;
+  EXPECT_LE(used, 1u) << used * 10 << " ms of CPU in 5 s idle";
+  auto umount = ChildServer::Start({"umount", mnt}, "");
+  ASSERT_TRUE(umount);
+  EXPECT_TRUE(umount->WaitExit(seconds(20)));
+  EXPECT_TRUE(daemon->WaitExit(seconds(20)));
 }
 
 }  // namespace

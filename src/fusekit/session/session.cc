@@ -1,5 +1,6 @@
 #include "fusekit/session.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -18,6 +19,7 @@
 
 #include "fusekit/abi/fuse_abi.h"
 #include "fusekit/log.h"
+#include "fusekit/session/busy_poll.h"
 #include "fusekit/session/dispatcher.h"
 #include "fusekit/session/shared.h"
 #include "fusekit/transport/dev_fuse.h"
@@ -57,7 +59,8 @@ struct Session::Impl {
         config(config),
         shared(std::make_shared<SessionShared>()),
         dispatcher(ops, *shared, *shared->stats),
-        unmount(mount.Unmounter()) {
+        unmount(mount.Unmounter()),
+        busy_poll(config.busy_poll) {
     shared->device = mount.device();
   }
 
@@ -65,6 +68,8 @@ struct Session::Impl {
   void Stop();
   void Worker(std::shared_ptr<transport::DevFuseChannel> channel);
   void ServeDevice(transport::DevFuseChannel& channel, const std::shared_ptr<ReplySink>& sink);
+  bool SpinForRequest(std::vector<std::byte>& buffer);
+  void OpenPollChannel();
   void RingWorker(std::shared_ptr<transport::UringQueue> queue);
   Status CreateQueues();
   std::shared_ptr<transport::DevFuseChannel> NewChannel(unsigned worker);
@@ -85,6 +90,10 @@ struct Session::Impl {
   // One per CPU with Config::io_uring; touched by Run's thread only.
   std::vector<std::shared_ptr<transport::UringQueue>> queues;
   std::atomic<unsigned> running{0};
+  BusyPoll busy_poll;
+  // A non-blocking clone of the device, read by the worker that holds
+  // busy_poll's token; null when busy polling is off.
+  std::shared_ptr<transport::DevFuseChannel> poll_channel;
 };
 
 Status Session::Impl::ReceiveInit(transport::DevFuseChannel& channel,
@@ -115,6 +124,7 @@ void Session::Impl::ServeDevice(transport::DevFuseChannel& channel,
                                 const std::shared_ptr<ReplySink>& sink) {
   std::vector<std::byte> buffer(BufferSize(config));
   while (!stopping.load(std::memory_order_relaxed)) {
+    if (poll_channel && busy_poll.TryBegin() && SpinForRequest(buffer)) continue;
     auto n = channel.Receive(buffer);
     if (!n) {
       int e = n.error().value();
@@ -122,8 +132,49 @@ void Session::Impl::ServeDevice(transport::DevFuseChannel& channel,
       if (e != ENODEV) LogError("reading from /dev/fuse failed: {}", n.error().message());
       break;  // ENODEV: unmounted
     }
+    if (poll_channel) busy_poll.NoteRequest(BusyPoll::NowNs());
     dispatcher.Handle({buffer.data(), *n}, sink);
   }
+}
+
+// Holds busy_poll's token: reads the non-blocking channel until a request
+// comes (served here; true) or the window passes (false). Errors other than
+// "nothing yet" end the spin: the blocking read then sees them too.
+bool Session::Impl::SpinForRequest(std::vector<std::byte>& buffer) {
+  const int64_t deadline = BusyPoll::NowNs() + busy_poll.window().count();
+  for (;;) {
+    auto n = poll_channel->Receive(buffer);
+    if (n) {
+      busy_poll.End(/*caught=*/true);
+      shared->stats->AddSpin(true);
+      busy_poll.NoteRequest(BusyPoll::NowNs());
+      dispatcher.Handle({buffer.data(), *n}, poll_channel);
+      return true;
+    }
+    int e = n.error().value();
+    bool nothing_yet = e == EAGAIN || e == EINTR || e == ENOENT;
+    if (!nothing_yet || BusyPoll::NowNs() >= deadline || stopping.load(std::memory_order_relaxed))
+      break;
+  }
+  busy_poll.End(/*caught=*/false);
+  shared->stats->AddSpin(false);
+  return false;
+}
+
+void Session::Impl::OpenPollChannel() {
+  auto clone = transport::CloneDevice(shared->device->get());
+  if (clone) {
+    int flags = ::fcntl(clone->get(), F_GETFL);
+    if (flags >= 0 && ::fcntl(clone->get(), F_SETFL, flags | O_NONBLOCK) == 0) {
+      poll_channel = std::make_shared<transport::DevFuseChannel>(
+          std::make_shared<const UniqueFd>(std::move(*clone)));
+      poll_channel->CountIn(shared->stats);
+      return;
+    }
+    clone = FailLast();
+  }
+  LogWarn("busy polling off: cannot make a non-blocking clone of /dev/fuse ({})",
+          clone.error().message());
 }
 
 std::shared_ptr<transport::DevFuseChannel> Session::Impl::NewChannel(unsigned worker) {
@@ -242,6 +293,7 @@ Status Session::Impl::Run() {
   // Over io_uring, /dev/fuse carries only FORGET, BATCH_FORGET and
   // INTERRUPT: one worker is enough.
   unsigned n = queues.empty() ? std::max(1u, config.threads) : 1;
+  if (queues.empty() && busy_poll.enabled()) OpenPollChannel();
   running = n + static_cast<unsigned>(queues.size());
   for (unsigned i = 0; i < n; ++i) {
     auto channel = i == 0 ? main_channel : NewChannel(i);

@@ -106,6 +106,8 @@ std::string FormatStats(const StatsSnapshot& s) {
   std::string out = fmt::format("session uptime_s={:.3f} requests={} errors={}\n",
                                 std::chrono::duration<double>(s.uptime).count(), s.requests(),
                                 s.errors());
+  if (s.spins_caught + s.spins_missed > 0)
+    out += fmt::format("busy_poll caught={} missed={}\n", s.spins_caught, s.spins_missed);
   for (uint32_t op = 0; op <= kMaxOpcode; ++op) {
     const OpcodeStats& o = s.opcodes[op];
     if (o.requests == 0 && o.replies == 0) continue;
@@ -185,6 +187,8 @@ StatsSnapshot Stats::Snapshot() const {
     for (int e = 0; e <= kMaxErrno; ++e) snap.errors_by_errno[e] += shard.errnos[e].load(kRelaxed);
     for (uint32_t c = 0; c <= kMaxNotifyCode; ++c)
       snap.notifications[c] += shard.notifications[c].load(kRelaxed);
+    snap.spins_caught += shard.spins_caught.load(kRelaxed);
+    snap.spins_missed += shard.spins_missed.load(kRelaxed);
   });
   return snap;
 }
@@ -200,6 +204,11 @@ void Stats::AddIoUring(uint32_t opcode) {
 void Stats::AddNotification(NotifyCode code) {
   auto c = static_cast<uint32_t>(code);
   if (c <= kMaxNotifyCode) Bump(shards_.Local().notifications[c]);
+}
+
+void Stats::AddSpin(bool caught) {
+  Shard& shard = shards_.Local();
+  Bump(caught ? shard.spins_caught : shard.spins_missed);
 }
 
 void Stats::AddReply(Opcode op, int error, uint64_t latency_ns) {
