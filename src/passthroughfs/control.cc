@@ -42,9 +42,10 @@ std::string PassthroughFs::StatsText() const {
       counters_.backing_opens.load(), open_files());
   text += fmt::format(
       "passthroughfs inodes={} forgotten={} revived={} inode_fds={} fd_budget={} fds={} "
-      "inode_handles={}\n",
+      "inode_handles={} listings={} listings_looked_up={}\n",
       inodes_->size(), inodes_->forgotten_size(), inodes_->revived(), inodes_->fd_count(),
-      inodes_->fd_budget(), OpenFds(), inodes_->handles() ? "on" : "off");
+      inodes_->fd_budget(), OpenFds(), inodes_->handles() ? "on" : "off",
+      listing_advisor_.listings(), listing_advisor_.listings_looked_up());
   if (coherence_) {
     const Invalidator& inv = coherence_->invalidator();
     text += fmt::format("passthroughfs watch={} coherent={} events={} overflows={}\n",

@@ -131,6 +131,19 @@ void PassthroughFs::ReadDirPlus(const Context& ctx, const req::ReadDirPlus& in,
   auto found = DirectoryFor(ctx, in.fh);
   if (!found) return reply.Error(found.error());
   auto& d = *found;
+  // readdirplus=auto: the advisor decides at the start of a listing, and
+  // its later batches follow (a stream opened per call has no memory of
+  // the start: the advisor's current mind).
+  bool look_up = true;
+  if (options_.readdirplus == ReaddirplusMode::kAuto) {
+    if (in.offset == 0) {
+      look_up = listing_advisor_.StartListing(ctx.node().value);
+      d->look_up = look_up;
+    } else {
+      look_up = in.fh.value != 0 ? d->look_up.load() : listing_advisor_.looking_up();
+    }
+  }
+  size_t listed = 0;
   auto status = Walk(d->mutex, d->dir, d->offset, in.offset, [&](const dirent& e, uint64_t next) {
     std::string_view name = e.d_name;
     // Node id 0 (attributes only) makes the kernel list the entry without
@@ -142,6 +155,11 @@ void PassthroughFs::ReadDirPlus(const Context& ctx, const req::ReadDirPlus& in,
       return reply.Add(name, entry, next) ? Emit::kAdded : Emit::kFull;
     };
     if (name == "." || name == "..") return unlooked();
+    if (!look_up) {
+      Emit added = unlooked();
+      listed += added == Emit::kAdded;
+      return added;
+    }
     // Inodes held by fd, near the budget: the kernel looks the names up
     // itself when it needs them, one by one, with pruning in between.
     if (inodes_->FdsNearBudget()) return unlooked();
@@ -160,6 +178,7 @@ void PassthroughFs::ReadDirPlus(const Context& ctx, const req::ReadDirPlus& in,
     return Emit::kFull;
   });
   if (!status) return reply.Error(status.error());
+  if (!look_up) listing_advisor_.Listed(ctx.node().value, listed);
   reply.Ok();
 }
 

@@ -50,6 +50,9 @@ struct FsOptions {
   // Inodes that keep their backing file registered after their last close
   // (KeptBackings); 0: none.
   size_t keep_backing = kDefaultKeptBackings;
+  // Extended attributes through the mount; off (-o xattr=off): none, and
+  // no GETXATTR round trip before the first write of each new file.
+  bool xattrs = true;
   bool clone_fd = true;
   bool io_uring = false;  // FUSE-over-io_uring, when the kernel's enable_uring allows it
   bool single_threaded = false;             // -s

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 
@@ -35,6 +36,8 @@ struct PassthroughFs::OpenDirectory {
   std::mutex mutex;
   DIR* dir = nullptr;
   uint64_t offset = 0;  // the offset the stream is at
+  // READDIRPLUS looks entries up in this listing (ListingAdvisor).
+  std::atomic<bool> look_up{true};
 };
 
 }  // namespace passthroughfs

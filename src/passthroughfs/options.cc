@@ -122,6 +122,10 @@ bool ApplyFsOption(const std::string& item, FsOptions& fs, std::string& error) {
     unsigned n;
     if (!ParseUnsigned(value, n) || n == 0 || n > 256) return bad("1 to 256");
     fs.threads = n;
+  } else if (key == "xattr") {
+    if (value == "on") fs.xattrs = true;
+    else if (value == "off") fs.xattrs = false;
+    else return bad("on or off");
   } else if (key == "keep_backing") {
     unsigned n;
     if (!ParseUnsigned(value, n) || n > 1'000'000) return bad("0 to 1000000");
@@ -171,7 +175,7 @@ ParseOutcome ParseCommandLine(int argc, char** argv) {
                  "relatime, strictatime, nodiratime, remount, "
                  "max_read=) and passthrough=auto|always|never, direct_io, "
                  "cache=auto|always|never, entry_timeout=, attr_timeout=, negative_timeout=, "
-                 "writeback, threads=N, busy_poll=US, keep_backing=N, clone_fd, noclone_fd, max_stack_depth=1|2, nosplice, "
+                 "writeback, threads=N, busy_poll=US, keep_backing=N, xattr=on|off, clone_fd, noclone_fd, max_stack_depth=1|2, nosplice, "
                  "readdirplus=yes|no|auto, no_default_permissions, io_uring, acl, noacl, "
                  "inode_handles=auto|always|never, fd_cache=N, watch=auto|fanotify|inotify|off")
       ->allow_extra_args(false);

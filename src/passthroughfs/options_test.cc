@@ -124,6 +124,18 @@ TEST(OptionsTest, Threads) {
   EXPECT_TRUE(ParseOk({"-s", "src", "mnt"}).fs.single_threaded);
 }
 
+TEST(OptionsTest, RequestPath) {
+  EXPECT_EQ(ParseOk({"src", "mnt"}).fs.busy_poll_us, kDefaultBusyPollUs);
+  EXPECT_EQ(WithO("busy_poll=0").fs.busy_poll_us, 0u);
+  EXPECT_EQ(WithO("busy_poll=200").fs.busy_poll_us, 200u);
+  EXPECT_EQ(ParseOk({"src", "mnt"}).fs.keep_backing, kDefaultKeptBackings);
+  EXPECT_EQ(WithO("keep_backing=0").fs.keep_backing, 0u);
+  EXPECT_EQ(WithO("keep_backing=10").fs.keep_backing, 10u);
+  EXPECT_TRUE(ParseOk({"src", "mnt"}).fs.xattrs);
+  EXPECT_FALSE(WithO("xattr=off").fs.xattrs);
+  EXPECT_TRUE(WithO("xattr=off,xattr=on").fs.xattrs);
+}
+
 TEST(OptionsTest, MaxStackDepth) {
   EXPECT_EQ(WithO("max_stack_depth=1").fs.max_stack_depth, 1u);
   EXPECT_EQ(WithO("max_stack_depth=2").fs.max_stack_depth, 2u);
@@ -245,7 +257,9 @@ TEST(OptionsTest, BadValuesExitTwo) {
         "attr_timeout=1e20", "negative_timeout= 1", "attr_timeout=0x10", "threads=0",
         "threads=-1", "threads=257", "threads=2x", "threads=", "threads", "max_stack_depth=0",
         "max_stack_depth=3", "max_stack_depth=", "direct_io=1", "writeback=yes", "nosplice=0",
-        "clone_fd=1", "io_uring=1", "fsname=", "ro=1", "allow_other=yes", "max_read=0", "max_read=x"}) {
+        "clone_fd=1", "io_uring=1", "fsname=", "ro=1", "allow_other=yes", "max_read=0", "max_read=x",
+        "busy_poll=-1", "busy_poll=10001", "busy_poll=", "keep_backing=x", "keep_backing=1000001",
+        "xattr=", "xattr=nosys", "xattr"}) {
     auto [code, err] = ParseFails({"src", "mnt", "-o", o});
     EXPECT_EQ(code, 2) << o;
     // One line, naming the option.

@@ -201,7 +201,9 @@ Config PassthroughFs::SessionConfig() const {
   // Without it the daemon's calls, made as the caller, meet SOURCE's ACLs.
   if (source_.posix_acls && options_.acl.value_or(true)) {
     config.want |= cap::kDontMask;
-    if (options_.acl.value_or(options_.default_permissions) && !options_.no_default_permissions)
+    // The kernel reads ACLs through GETXATTR: not with -o xattr=off.
+    if (options_.acl.value_or(options_.default_permissions) && !options_.no_default_permissions &&
+        options_.xattrs)
       config.want |= cap::kPosixAcl;
   }
   config.max_stack_depth = options_.max_stack_depth.value_or(source_.stacked ? 2 : 1);
@@ -278,8 +280,10 @@ void PassthroughFs::Forget(NodeId node, uint64_t nlookup) {
   auto dropped = inodes_->Forget(node, nlookup);
   if (!dropped) return;
   // A forgotten inode may stay known (for export), but unopened: its
-  // backing file goes.
-  if (kept_backings_.Take(node)) DropBacking(*dropped);
+  // backing file goes, whether or not the watcher took it off the kept
+  // list first (DropKeptBacking no longer finds a forgotten node).
+  (void)kept_backings_.Take(node);
+  DropBacking(*dropped);
   if (coherence_) coherence_->Forgotten(*dropped);
 }
 
@@ -403,6 +407,7 @@ Result<Entry> PassthroughFs::LookupChild(const Inode& parent, int parent_fd,
 }
 
 void PassthroughFs::Lookup(const Context& ctx, const req::Lookup& in, ReplyEntry reply) {
+  listing_advisor_.ChildLookedUp(ctx.node().value);
   auto parent = Pin(ctx.node());
   if (!parent) {
     // A file handle taken on the mount, for a node the kernel has since

@@ -21,6 +21,7 @@
 #include "coherence.h"
 #include "inode_store.h"
 #include "kept_backings.h"
+#include "listing_advisor.h"
 
 namespace passthroughfs {
 
@@ -268,6 +269,7 @@ class PassthroughFs : public fusekit::Operations {
   InitCallback on_init_;
   FsCounters counters_;
   KeptBackings kept_backings_;
+  ListingAdvisor listing_advisor_;
 
   mutable std::array<std::mutex, 64> open_locks_;
   mutable std::mutex handles_mutex_;

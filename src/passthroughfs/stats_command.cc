@@ -42,8 +42,8 @@ int StatsCommand(int argc, char** argv) {
     int e = errno;
     if (e == ENODATA || e == ENOTSUP) {
       std::fprintf(stderr,
-                   "passthroughfs stats: %s is not the root of a passthroughfs mount "
-                   "(getxattr %s: %s)\n",
+                   "passthroughfs stats: %s is not the root of a passthroughfs mount, or "
+                   "one mounted with -o xattr=off (getxattr %s: %s)\n",
                    mountpoint.c_str(), name.c_str(), std::strerror(e));
     } else {
       std::fprintf(stderr, "passthroughfs stats: %s: getxattr %s: %s\n", mountpoint.c_str(),

@@ -227,6 +227,76 @@ TEST_F(Statistics, RefusalsAreClear) {
   EXPECT_EQ(help.code, 0) << help.output;
 }
 
+// -o xattr=off: every xattr request answers ENOSYS, so the kernel stops
+// sending them, the security.capability GETXATTR before the first write of
+// each new file included; xattr calls then fail with EOPNOTSUPP. With
+// xattrs on, each new file written costs that GETXATTR: the comparison
+// shows what the option spares.
+uint64_t GetxattrsFor20WrittenFiles(bool xattrs, int& setxattr_errno) {
+  TempDir tmp;
+  FsOptions options;
+  options.xattrs = xattrs;
+  test::ServedFs served = test::Serve(tmp.Sub("source"), options);
+  EXPECT_TRUE(served);
+  if (!served) return 0;
+  for (int i = 0; i < 20; ++i) {
+    std::string name = served.path() + "/f" + std::to_string(i);
+    UniqueFd fd(::open(name.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+    EXPECT_TRUE(fd) << name;
+    EXPECT_EQ(::write(fd.get(), "x", 1), 1);
+  }
+  setxattr_errno = ::setxattr((served.path() + "/f0").c_str(), "user.k", "v", 1, 0) == 0 ? 0 : errno;
+  return Number(Parse(served.fs().StatsText()), "opcode GETXATTR", "requests");
+}
+
+TEST(XattrOff, SparesTheGetxattrOfEachNewFile) {
+  int on_errno = -1, off_errno = -1;
+  uint64_t on = GetxattrsFor20WrittenFiles(true, on_errno);
+  uint64_t off = GetxattrsFor20WrittenFiles(false, off_errno);
+  EXPECT_GE(on, 20u) << "with xattrs, one GETXATTR (security.capability) per new file written";
+  EXPECT_LE(off, 1u) << "the first ENOSYS should have stopped them";
+  EXPECT_EQ(on_errno, 0);
+  EXPECT_EQ(off_errno, EOPNOTSUPP);
+}
+
+// readdirplus=auto (ListingAdvisor): a walk that wants names (find) gets
+// listings without lookups, and the daemon looks entries up once they are
+// statted after a listing (ls -l): counted in the daemon's statistics.
+TEST(Listings, NamesForFindLookupsForLsL) {
+  TempDir tmp;
+  std::string source = tmp.Sub("source");
+  for (int d = 0; d < 8; ++d) {
+    std::string dir = source + "/d" + std::to_string(d);
+    ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
+    for (int f = 0; f < 40; ++f) std::ofstream(dir + "/f" + std::to_string(f)) << f;
+  }
+  test::ServedFs served = test::Serve(source, FsOptions{});
+  ASSERT_TRUE(served);
+  auto run = [&](std::vector<std::string> argv) {
+    auto child = ChildServer::Start(argv, "");
+    ASSERT_TRUE(child);
+    auto status = child->WaitExit(seconds(20));
+    ASSERT_TRUE(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << child->Output();
+  };
+  auto stats = [&] { return Parse(served.fs().StatsText()); };
+  run({"find", served.path()});
+  Parsed after_find = stats();
+  EXPECT_EQ(Number(after_find, "passthroughfs", "listings"), 9u);
+  EXPECT_EQ(Number(after_find, "passthroughfs", "listings_looked_up"), 0u);
+  // The 8 directories find walked into; none of the 320 files.
+  EXPECT_EQ(Number(after_find, "opcode LOOKUP", "requests"), 8u);
+  std::ofstream("/proc/sys/vm/drop_caches") << "2" << std::endl;
+  ASSERT_TRUE(WaitUntil([&] { return served.fs().inode_count() <= 1; }, seconds(10)));
+  for (int d = 0; d < 8; ++d) run({"ls", "-l", served.path() + "/d" + std::to_string(d)});
+  Parsed after_ls = stats();
+  EXPECT_GE(Number(after_ls, "passthroughfs", "listings_looked_up"), 6u) << served.fs().StatsText();
+  // The first listing after find is names only and pays a lookup per
+  // entry; the rest come with their entries.
+  EXPECT_LE(Number(after_ls, "opcode LOOKUP", "requests") - Number(after_find, "opcode LOOKUP", "requests"),
+            8u + 40u + 8u)
+      << served.fs().StatsText();
+}
+
 // Busy polling (-o busy_poll, on by default) spins only while requests
 // come close together: a daemon left idle after a burst uses no CPU that
 // /proc/PID/stat can see over 5 s (its clock ticks are 10 ms).
@@ -234,7 +304,10 @@ TEST(IdleDaemon, UsesNoCpuAfterABurst) {
   TempDir tmp;
   std::string source = tmp.Sub("source");
   std::string mnt = tmp.Sub("mnt");
-  auto daemon = ChildServer::Start({BinaryPath("passthroughfs"), "-f", source, mnt}, mnt);
+  // Not watched: a fanotify watcher sees every change on the filesystem,
+  // other tests' included, and would work while the daemon idles.
+  auto daemon = ChildServer::Start(
+      {BinaryPath("passthroughfs"), "-f", "-o", "watch=off", source, mnt}, mnt);
   ASSERT_TRUE(daemon);
   ASSERT_TRUE(daemon->WaitMounted()) << daemon->Output();
   for (int i = 0; i < 3000; ++i) {
