@@ -26,8 +26,7 @@ void ListingAdvisor::Listed(uint64_t dir, size_t entries) {
 }
 
 void ListingAdvisor::ChildLookedUp(uint64_t parent) {
-  // Most lookups come with nothing probed: one relaxed look would do, but a
-  // mutex uncontended costs about as much and keeps this simple.
+  if (probed_dir_.load(std::memory_order_relaxed) != parent) return;
   std::lock_guard lock(mutex_);
   if (probed_dir_ != parent || ++probed_lookups_ * 2 < probed_entries_) return;
   probed_dir_ = 0;

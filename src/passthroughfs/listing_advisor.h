@@ -15,6 +15,7 @@
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
@@ -42,8 +43,9 @@ class ListingAdvisor {
   mutable std::mutex mutex_;
   bool looking_up_ = false;
   // The directory listed names-only, until a LOOKUP in it or the next
-  // listing settles what it showed; 0: none.
-  uint64_t probed_dir_ = 0;
+  // listing settles what it showed; 0: none. Written under the mutex, read
+  // without it first by every LOOKUP, which most often finds another.
+  std::atomic<uint64_t> probed_dir_{0};
   size_t probed_entries_ = 0;  // listed by the probe, "." and ".." aside
   size_t probed_lookups_ = 0;  // in its directory since
   unsigned listings_since_probe_ = 0;

@@ -18,8 +18,6 @@ namespace fusekit {
 // Thread-safety: all members may be called from any thread.
 class BusyPoll {
  public:
-  using Clock = std::chrono::steady_clock;
-
   // `window`: the longest spin; zero turns busy polling off.
   explicit BusyPoll(std::chrono::microseconds window) : max_ns_(ToNs(window)), window_ns_(max_ns_) {}
 
@@ -28,12 +26,9 @@ class BusyPoll {
   bool TryBegin();
   // The spin ended: with a request (`caught`) or at its deadline.
   void End(bool caught);
-  // A request was read at `now_ns` (Clock, in ns), by any worker.
+  // A request was read at `now_ns` (CLOCK_MONOTONIC, Stats::Now()), by
+  // any worker.
   void NoteRequest(int64_t now_ns);
-  static int64_t NowNs() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
-        .count();
-  }
 
   std::chrono::nanoseconds window() const {
     return std::chrono::nanoseconds(window_ns_.load(std::memory_order_relaxed));

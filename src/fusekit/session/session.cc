@@ -132,7 +132,7 @@ void Session::Impl::ServeDevice(transport::DevFuseChannel& channel,
       if (e != ENODEV) LogError("reading from /dev/fuse failed: {}", n.error().message());
       break;  // ENODEV: unmounted
     }
-    if (poll_channel) busy_poll.NoteRequest(BusyPoll::NowNs());
+    if (poll_channel) busy_poll.NoteRequest(static_cast<int64_t>(Stats::Now()));
     dispatcher.Handle({buffer.data(), *n}, sink);
   }
 }
@@ -141,19 +141,19 @@ void Session::Impl::ServeDevice(transport::DevFuseChannel& channel,
 // comes (served here; true) or the window passes (false). Errors other than
 // "nothing yet" end the spin: the blocking read then sees them too.
 bool Session::Impl::SpinForRequest(std::vector<std::byte>& buffer) {
-  const int64_t deadline = BusyPoll::NowNs() + busy_poll.window().count();
+  const int64_t deadline = static_cast<int64_t>(Stats::Now()) + busy_poll.window().count();
   for (;;) {
     auto n = poll_channel->Receive(buffer);
     if (n) {
       busy_poll.End(/*caught=*/true);
       shared->stats->AddSpin(true);
-      busy_poll.NoteRequest(BusyPoll::NowNs());
+      busy_poll.NoteRequest(static_cast<int64_t>(Stats::Now()));
       dispatcher.Handle({buffer.data(), *n}, poll_channel);
       return true;
     }
     int e = n.error().value();
     bool nothing_yet = e == EAGAIN || e == EINTR || e == ENOENT;
-    if (!nothing_yet || BusyPoll::NowNs() >= deadline || stopping.load(std::memory_order_relaxed))
+    if (!nothing_yet || static_cast<int64_t>(Stats::Now()) >= deadline || stopping.load(std::memory_order_relaxed))
       break;
   }
   busy_poll.End(/*caught=*/false);
