@@ -22,7 +22,7 @@ FIO_RUNTIME=${BENCH_FIO_RUNTIME:-15}
 WARM_RUNTIME=${BENCH_WARM_RUNTIME:-3}
 
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root (drop_caches, mount)"; exit 1; }
-for tool in fio gnuplot tar; do
+for tool in fio gnuplot tar git; do
   command -v "$tool" >/dev/null || { echo "bench: $tool missing (make deps)"; exit 1; }
 done
 
@@ -110,6 +110,17 @@ prepare_files() {
   if [ ! -f "$WORK/tree.tar" ]; then
     tar -C /usr -cf "$WORK/tree.tar" include
   fi
+  # A real repository for the git figures: /usr/include, committed once.
+  if [ ! -d "$WORK/repo.git" ]; then
+    local tmp=$WORK/repo-work
+    rm -rf "$tmp"; mkdir -p "$tmp"
+    tar -C "$tmp" -xf "$WORK/tree.tar"
+    git -C "$tmp" init -q
+    git -C "$tmp" add -A
+    git -C "$tmp" -c user.name=bench -c user.email=bench@localhost commit -qm tree
+    git clone -q --bare "$tmp" "$WORK/repo.git"
+    rm -rf "$tmp"
+  fi
 }
 
 io_round() {
@@ -129,7 +140,15 @@ io_round() {
   done
 }
 
-seconds() { /usr/bin/time -f %e "$@" 2>&1 >/dev/null | tail -1; }
+# Wall time in seconds, to 0.1 ms (a warm find or git status takes 10 ms).
+# The command's status is ignored: git grep exits 1 when nothing matches.
+seconds() {
+  local start end
+  start=$(date +%s%N)
+  "$@" >/dev/null || true
+  end=$(date +%s%N)
+  awk -v ns=$((end - start)) 'BEGIN { printf "%.4f", ns / 1e9 }'
+}
 
 REQUESTS=$RESULTS/requests.csv
 : > "$REQUESTS"
@@ -160,6 +179,10 @@ meta_round() {
     meta_figure stat_cold "$t" 10000 "$BIN/bench/metabench" stat "$dir"
     meta_figure stat_warm "$t" 10000 "$BIN/bench/metabench" stat "$dir"
     meta_figure list "$t" 10000 "$BIN/bench/metabench" list "$dir"
+    drop_caches
+    meta_figure list_cold "$t" 10000 "$BIN/bench/metabench" list "$dir"
+    drop_caches
+    meta_figure ls_l_cold "$t" 10000 seconds ls -lR "$dir"
     meta_figure read_small "$t" 10000 "$BIN/bench/metabench" read "$dir"
     meta_figure delete "$t" 10000 "$BIN/bench/metabench" delete "$dir"
     rm -rf "$SOURCE/tree"; mkdir -p "$SOURCE/tree"
@@ -168,12 +191,30 @@ meta_round() {
     meta_figure du_cold "$t" "$TREE_ENTRIES" seconds du -s "${DIR_OF[$t]}/tree"
     meta_figure find_warm "$t" "$TREE_ENTRIES" seconds find "${DIR_OF[$t]}/tree"
     meta_figure rm_tree "$t" "$TREE_ENTRIES" seconds rm -rf "${DIR_OF[$t]}/tree/include"
+    git_figures "$t"
   done
+}
+
+# A clone over the pack protocol (file://, as from a server: no hardlinks),
+# then status and grep (every file opened) cold, and grep warm.
+git_figures() {  # target
+  local t=$1 clone=${DIR_OF[$1]}/clone
+  rm -rf "$SOURCE/clone"
+  drop_caches
+  meta_figure git_clone "$t" "$REPO_FILES" seconds git clone -q "file://$WORK/repo.git" "$clone"
+  drop_caches
+  meta_figure git_status_cold "$t" "$REPO_FILES" seconds git -C "$clone" status --porcelain
+  meta_figure git_status_warm "$t" "$REPO_FILES" seconds git -C "$clone" status --porcelain
+  drop_caches
+  meta_figure git_grep_cold "$t" "$REPO_FILES" seconds git -C "$clone" grep -c no_such_string_in_the_tree
+  meta_figure git_grep_warm "$t" "$REPO_FILES" seconds git -C "$clone" grep -c no_such_string_in_the_tree
+  rm -rf "$SOURCE/clone"
 }
 
 FIGURES=${BENCH_FIGURES:-all}
 prepare_files
 TREE_ENTRIES=$(tar -tf "$WORK/tree.tar" | wc -l)
+REPO_FILES=$(git --git-dir="$WORK/repo.git" ls-tree -r HEAD | wc -l)
 for ROUND in $(seq "$REPEATS"); do
   echo "bench: round $ROUND of $REPEATS"
   [ "$FIGURES" = meta ] || io_round
