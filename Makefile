@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 SOURCE ?=
 MOUNTPOINT ?=
 
-.PHONY: deps build run test test-asan test-tsan fuzz stress bench clean
+.PHONY: deps build build-run install deb run test test-asan test-tsan fuzz stress bench clean
 
 deps:
 	@./scripts/install-deps.sh
@@ -13,10 +13,27 @@ build: deps
 	@cmake --preset release >/dev/null
 	@cmake --build build/release -j$(JOBS)
 
+# Only what `make run` runs: the library and passthroughfs.
+build-run: deps
+	@cmake --preset release >/dev/null
+	@cmake --build build/release -j$(JOBS) --target passthroughfs
+
+# cmake --install of the release build under PREFIX (DESTDIR honoured),
+# stripped: headers, libfusekit, the CMake package, fusekit.pc,
+# PREFIX/sbin/passthroughfs, man pages, examples.
+PREFIX ?= /usr/local
+install: build-run
+	@cmake --build build/release -j$(JOBS) --target fusekit
+	@cmake --install build/release --prefix $(PREFIX) --strip
+
+# Debian packages (passthroughfs, libfusekit-dev, libfusekit0) in build/deb.
+deb: deps
+	@./scripts/build-deb.sh
+
 # passthroughfs in the foreground: SOURCE defaults to a demo directory
 # (/tmp/passthroughfs-demo/source, created), MOUNTPOINT to
 # /tmp/passthroughfs-demo/mnt. Ctrl-C or `umount MOUNTPOINT` ends it.
-run: build
+run: build-run
 	@./scripts/run-demo.sh "$(SOURCE)" "$(MOUNTPOINT)"
 
 test: build

@@ -163,7 +163,8 @@ ParseOutcome ParseCommandLine(int argc, char** argv) {
   CommandLine& cl = out.command_line;
   CLI::App app(
       "passthroughfs: mirrors SOURCE at MOUNTPOINT through FUSE, file I/O through kernel "
-      "passthrough.\nSee README.md (section passthroughfs) for every -o option.",
+      "passthrough.\n'passthroughfs stats MOUNTPOINT' prints a mount's live statistics.\n"
+      "passthroughfs(8) describes every option.",
       "passthroughfs");
   std::vector<std::string> option_lists;
   bool single_threaded = false;
@@ -173,7 +174,7 @@ ParseOutcome ParseCommandLine(int argc, char** argv) {
                  "comma-separated options: mount options (allow_other, default_permissions, "
                  "ro, rw, fsname=, subtype=, nonempty, nosuid, nodev, noexec, noatime, "
                  "relatime, strictatime, nodiratime, remount, "
-                 "max_read=) and passthrough=auto|always|never, direct_io, "
+                 "max_read=, auto_unmount) and passthrough=auto|always|never, direct_io, "
                  "cache=auto|always|never, entry_timeout=, attr_timeout=, negative_timeout=, "
                  "writeback, threads=N, busy_poll=US, keep_backing=N, xattr=on|off, clone_fd, noclone_fd, max_stack_depth=1|2, nosplice, "
                  "readdirplus=yes|no|auto, no_default_permissions, io_uring, acl, noacl, "
