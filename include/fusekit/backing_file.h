@@ -35,6 +35,12 @@ class BackingFile {
   // EOPNOTSUPP when passthrough was not negotiated, EINVAL for a bad fd...
   static Result<BackingFile> Open(std::shared_ptr<const UniqueFd> device, int fd);
 
+  // Whether this process may register backing files at all: the kernel
+  // wants CAP_SYS_ADMIN in the initial user namespace (an unprivileged
+  // mount through fusermount3 never has it). False means every Open fails
+  // with EPERM: serve file I/O in the daemon instead of trying per file.
+  static bool MayRegister();
+
   BackingId id() const { return id_; }
   bool valid() const { return device_ != nullptr; }
   // Releases the id now; returns the kernel's verdict.

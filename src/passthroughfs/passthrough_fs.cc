@@ -187,7 +187,7 @@ Config PassthroughFs::SessionConfig() const {
   if (!options_.splice) {
     config.want &= ~(cap::kSpliceRead | cap::kSpliceWrite | cap::kSpliceMove);
   }
-  if (options_.passthrough != PassthroughMode::kNever) {
+  if (options_.passthrough != PassthroughMode::kNever && BackingFile::MayRegister()) {
     config.want |= cap::kPassthrough;
   } else if (options_.writeback) {
     config.want |= cap::kWritebackCache;
@@ -228,6 +228,10 @@ void PassthroughFs::Init(const ConnectionInfo& info) {
   passthrough_active_ = granted && options_.passthrough != PassthroughMode::kNever;
   if (options_.passthrough == PassthroughMode::kNever) {
     passthrough_refusal_ = "turned off (-o passthrough=never)";
+  } else if (!BackingFile::MayRegister()) {
+    passthrough_refusal_ =
+        "registering backing files needs CAP_SYS_ADMIN, which the daemon lacks (as for every "
+        "mount through fusermount3)";
   } else if (!granted) {
     passthrough_refusal_ =
         (info.kernel_flags & cap::kPassthrough) == 0

@@ -1,6 +1,12 @@
 #include "fusekit/backing_file.h"
 
+#include <linux/capability.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
 
 #include "fusekit/abi/fuse_abi.h"
 #include "fusekit/log.h"
@@ -44,6 +50,19 @@ Status BackingFile::Close() {
   device_.reset();
   if (r < 0) return FailLast();
   return Ok();
+}
+
+bool BackingFile::MayRegister() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+  if (::syscall(SYS_capget, &header, data) != 0) return false;
+  if ((data[CAP_SYS_ADMIN / 32].effective & (1u << (CAP_SYS_ADMIN % 32))) == 0) return false;
+  // A capability held in a user namespace of our own does not count: the
+  // initial namespace maps every id to itself.
+  std::ifstream map("/proc/self/uid_map");
+  std::string inside, outside, count;
+  map >> inside >> outside >> count;
+  return inside == "0" && outside == "0" && count == "4294967295";
 }
 
 }  // namespace fusekit
