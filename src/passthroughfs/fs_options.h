@@ -7,6 +7,7 @@
 #include <string>
 
 #include "fusekit/mount.h"
+#include "policy.h"
 
 namespace passthroughfs {
 
@@ -33,6 +34,7 @@ inline constexpr unsigned kDefaultBusyPollUs = 50;
 inline constexpr size_t kDefaultKeptBackings = 16384;
 
 struct FsOptions {
+  PolicyOptions policy;  // bindfs-style views and rules (policy.h)
   PassthroughMode passthrough = PassthroughMode::kAuto;
   bool direct_io = false;  // read/write through the daemon, mmap through the backing file
   CacheMode cache = CacheMode::kAuto;

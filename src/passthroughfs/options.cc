@@ -1,6 +1,8 @@
 #include "options.h"
 
 #include <dirent.h>
+#include <grp.h>
+#include <pwd.h>
 #include <limits.h>
 #include <sys/stat.h>
 
@@ -56,6 +58,68 @@ fusekit::Result<std::vector<std::string>> ParseMountItem(fusekit::MountOptions& 
   auto rest = mount.Parse(item);
   spdlog::set_level(level);
   return rest;
+}
+
+// A user or group by name or number, as bindfs takes them.
+bool ParseUser(const std::string& text, uid_t& out) {
+  unsigned n;
+  if (ParseUnsigned(text, n)) return out = n, true;
+  const passwd* pw = text.empty() ? nullptr : ::getpwnam(text.c_str());
+  return pw != nullptr && (out = pw->pw_uid, true);
+}
+
+bool ParseGroup(const std::string& text, gid_t& out) {
+  unsigned n;
+  if (ParseUnsigned(text, n)) return out = n, true;
+  const group* gr = text.empty() ? nullptr : ::getgrnam(text.c_str());
+  return gr != nullptr && (out = gr->gr_gid, true);
+}
+
+enum class PolicyItem { kApplied, kBad, kNotPolicy };
+
+// bindfs's policy options, spelled as bindfs spells them. kBad sets
+// `expected` to what the value should be.
+PolicyItem ApplyPolicyOption(const std::string& key, const std::string& value, bool has_value,
+                             PolicyOptions& policy, std::string& expected) {
+  auto bad = [&](std::string why) {
+    expected = std::move(why);
+    return PolicyItem::kBad;
+  };
+  static const std::pair<const char*, ChangeRule> kRules[] = {
+      {"normal", ChangeRule::kNormal}, {"ignore", ChangeRule::kIgnore}, {"deny", ChangeRule::kDeny}};
+  for (auto [op, field] : {std::pair{"chown-", &policy.chown}, std::pair{"chgrp-", &policy.chgrp},
+                           std::pair{"chmod-", &policy.chmod}}) {
+    if (key.rfind(op, 0) != 0) continue;
+    for (auto [name, rule] : kRules) {
+      if (key.substr(std::strlen(op)) != name) continue;
+      if (has_value) return bad("takes no value");
+      *field = rule;
+      return PolicyItem::kApplied;
+    }
+  }
+  if (key == "force-user") {
+    uid_t uid;
+    if (!ParseUser(value, uid)) return bad("a user name or uid");
+    policy.force_user = uid;
+  } else if (key == "force-group") {
+    gid_t gid;
+    if (!ParseGroup(value, gid)) return bad("a group name or gid");
+    policy.force_group = gid;
+  } else if (key == "perms") {
+    std::string why;
+    if (value.empty()) return bad("a chmod-like list, e.g. 0644:a+X");
+    if (!PermSpec::Parse(value, policy.perms, why)) return bad(why);
+  } else if (key == "delete-deny" || key == "rename-deny" || key == "hide-hard-links" ||
+             key == "ctime-from-mtime") {
+    if (has_value) return bad("takes no value");
+    (key == "delete-deny"       ? policy.delete_deny
+     : key == "rename-deny"     ? policy.rename_deny
+     : key == "hide-hard-links" ? policy.hide_hard_links
+                                : policy.ctime_from_mtime) = true;
+  } else {
+    return PolicyItem::kNotPolicy;
+  }
+  return PolicyItem::kApplied;
 }
 
 }  // namespace
@@ -152,8 +216,14 @@ bool ApplyFsOption(const std::string& item, FsOptions& fs, std::string& error) {
     else if (key == "noacl") fs.acl = false;
     else fs.no_default_permissions = true;
   } else {
-    error = "unknown option -o " + item + " (see --help)";
-    return false;
+    std::string expected;
+    switch (ApplyPolicyOption(key, value, has_value, fs.policy, expected)) {
+      case PolicyItem::kApplied: break;
+      case PolicyItem::kBad: return bad(expected.c_str());
+      case PolicyItem::kNotPolicy:
+        error = "unknown option -o " + item + " (see --help)";
+        return false;
+    }
   }
   return true;
 }
@@ -178,7 +248,10 @@ ParseOutcome ParseCommandLine(int argc, char** argv) {
                  "cache=auto|always|never, entry_timeout=, attr_timeout=, negative_timeout=, "
                  "writeback, threads=N, busy_poll=US, keep_backing=N, xattr=on|off, clone_fd, noclone_fd, max_stack_depth=1|2, nosplice, "
                  "readdirplus=yes|no|auto, no_default_permissions, io_uring, acl, noacl, "
-                 "inode_handles=auto|always|never, fd_cache=N, watch=auto|fanotify|inotify|off")
+                 "inode_handles=auto|always|never, fd_cache=N, watch=auto|fanotify|inotify|off; "
+                 "bindfs's force-user=, force-group=, perms=, chown-normal|ignore|deny, "
+                 "chgrp-normal|ignore|deny, chmod-normal|ignore|deny, delete-deny, rename-deny, "
+                 "hide-hard-links, ctime-from-mtime")
       ->allow_extra_args(false);
   app.add_flag("-f,--foreground", cl.foreground, "stay in the foreground");
   app.add_flag("-d,--debug", cl.debug, "print every request and reply (implies -f)");
@@ -233,6 +306,16 @@ ParseOutcome ParseCommandLine(int argc, char** argv) {
     return usage_error(
         "-o writeback needs -o passthrough=never (the kernel silently drops passthrough when "
         "writeback cache is on)");
+  }
+  // A view (force-user=, perms=, ...) is enforced by the kernel from the
+  // attributes shown: the daemon acts with the rights the kernel granted.
+  if (cl.fs.policy.ChangesPermissions()) {
+    if (cl.fs.no_default_permissions) {
+      return usage_error(
+          "-o no_default_permissions cannot go with force-user=, force-group= or perms=: the "
+          "kernel enforces the owners and permission bits they show");
+    }
+    cl.mount.default_permissions = true;
   }
   // Other users must not bypass the source's permissions through the
   // daemon's (root) credentials.

@@ -259,13 +259,38 @@ TEST(OptionsTest, BadValuesExitTwo) {
         "max_stack_depth=3", "max_stack_depth=", "direct_io=1", "writeback=yes", "nosplice=0",
         "clone_fd=1", "io_uring=1", "fsname=", "ro=1", "allow_other=yes", "max_read=0", "max_read=x",
         "busy_poll=-1", "busy_poll=10001", "busy_poll=", "keep_backing=x", "keep_backing=1000001",
-        "xattr=", "xattr=nosys", "xattr"}) {
+        "xattr=", "xattr=nosys", "xattr", "force-user=", "force-user=no-such-user-here",
+        "force-group=no-such-group-here", "perms=", "perms=0644:u+q", "perms=rw", "chown-deny=1",
+        "chmod-maybe", "delete-deny=yes"}) {
     auto [code, err] = ParseFails({"src", "mnt", "-o", o});
     EXPECT_EQ(code, 2) << o;
     // One line, naming the option.
     EXPECT_NE(err.find(o), std::string::npos) << o << ": " << err;
     EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << o << ": " << err;
   }
+}
+
+TEST(OptionsTest, PolicyOptionsAsBindfsSpellsThem) {
+  auto cl = WithO("force-user=root,force-group=0,perms=0644:a+X,chown-ignore,chgrp-deny,"
+                  "chmod-ignore,delete-deny,rename-deny,hide-hard-links,ctime-from-mtime");
+  const PolicyOptions& p = cl.fs.policy;
+  EXPECT_EQ(p.force_user, 0u);
+  EXPECT_EQ(p.force_group, 0u);
+  EXPECT_EQ(p.perms.Apply(S_IFREG | 0700), static_cast<mode_t>(S_IFREG | 0755));
+  EXPECT_EQ(p.chown, ChangeRule::kIgnore);
+  EXPECT_EQ(p.chgrp, ChangeRule::kDeny);
+  EXPECT_EQ(p.chmod, ChangeRule::kIgnore);
+  EXPECT_TRUE(p.delete_deny && p.rename_deny && p.hide_hard_links && p.ctime_from_mtime);
+  // The kernel enforces the view.
+  EXPECT_TRUE(cl.mount.default_permissions);
+  EXPECT_FALSE(WithO("hide-hard-links").mount.default_permissions);
+  EXPECT_EQ(WithO("force-user=4242").fs.policy.force_user, 4242u);
+}
+
+TEST(OptionsTest, AViewCannotGoWithoutKernelChecks) {
+  auto [code, err] = ParseFails({"src", "mnt", "-o", "perms=0644,no_default_permissions"});
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(err.find("no_default_permissions"), std::string::npos) << err;
 }
 
 TEST(OptionsTest, UnknownOptionsExitTwo) {

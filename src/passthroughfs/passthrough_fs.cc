@@ -170,6 +170,7 @@ PassthroughFs::PassthroughFs(std::unique_ptr<InodeStore> inodes, const FsOptions
     : inodes_(std::move(inodes)),
       inode_status_(std::move(inode_status)),
       options_(options),
+      policy_(options.policy),
       source_(source),
       entry_timeout_(Seconds(options.entry_timeout.value_or(DefaultTimeout(options.cache)))),
       attr_timeout_(Seconds(options.attr_timeout.value_or(DefaultTimeout(options.cache)))),
@@ -341,7 +342,9 @@ bool PassthroughFs::StartWatching(std::string& status) {
 Entry PassthroughFs::MakeEntry(const std::shared_ptr<Inode>& inode, const struct stat& st) const {
   Entry e;
   e.node = inode->id;
-  e.attr = Attr::FromStat(st);
+  struct stat shown = st;
+  policy_.Show(shown);
+  e.attr = Attr::FromStat(shown);
   e.entry_timeout = EntryTimeout();
   e.attr_timeout = AttrTimeout();
   return e;
@@ -436,12 +439,16 @@ void PassthroughFs::GetAttr(const Context& ctx, const req::GetAttr& in, ReplyAtt
   struct stat st;
   if (in.fh) {
     auto file = GetOpenFile(*in.fh);
-    if (file && ::fstat(file->fd.get(), &st) == 0) return reply.Ok(Attr::FromStat(st), AttrTimeout());
+    if (file && ::fstat(file->fd.get(), &st) == 0) {
+      policy_.Show(st);
+      return reply.Ok(Attr::FromStat(st), AttrTimeout());
+    }
   }
   auto inode = Pin(ctx.node());
   if (!inode) return reply.Error(inode.error());
   auto s = StatFd(inode->fd.get());
   if (!s) return reply.Error(s.error());
+  policy_.Show(*s);
   reply.Ok(Attr::FromStat(*s), AttrTimeout());
 }
 
@@ -452,8 +459,12 @@ void PassthroughFs::SetAttr(const Context& ctx, const req::SetAttr& in, ReplyAtt
   int open_fd = file ? file->fd.get() : -1;
   const std::string path = ProcPath(inode->fd.get());
   const bool checked = kernel_checks_permissions();
+  // Denied changes fail before any part of the call reaches SOURCE.
+  auto allowed = policy_.Setattr({.uid = in.uid.has_value(), .gid = in.gid.has_value(),
+                                  .mode = in.mode.has_value()});
+  if (!allowed) return reply.Error(allowed.error());
 
-  if (in.mode) {
+  if (in.mode && allowed->mode) {
     // The kernel has dropped setgid from the mode where the caller may not
     // set it (with default_permissions).
     AsCaller as_caller(ctx, checked);
@@ -461,14 +472,14 @@ void PassthroughFs::SetAttr(const Context& ctx, const req::SetAttr& in, ReplyAtt
                           : ::fchmodat(AT_FDCWD, path.c_str(), *in.mode & 07777, 0);
     if (rc != 0) return reply.Error(Errno::Last());
   }
-  if (in.uid || in.gid) {
+  if ((in.uid && allowed->uid) || (in.gid && allowed->gid)) {
     // chown clears setuid, and setgid as the kernel's rules say for this
     // caller (FATTR_KILL_SUIDGID comes with every chown, so it says
     // nothing about the caller's CAP_FSETID): the source filesystem
     // decides, with the caller's group.
     AsCaller as_caller(ctx, checked, Setid::kRootKeeps);
-    uid_t uid = in.uid ? *in.uid : static_cast<uid_t>(-1);
-    gid_t gid = in.gid ? *in.gid : static_cast<gid_t>(-1);
+    uid_t uid = in.uid && allowed->uid ? *in.uid : static_cast<uid_t>(-1);
+    gid_t gid = in.gid && allowed->gid ? *in.gid : static_cast<gid_t>(-1);
     if (::fchownat(inode->fd.get(), "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
       return reply.Error(Errno::Last());
   }
@@ -497,6 +508,7 @@ void PassthroughFs::SetAttr(const Context& ctx, const req::SetAttr& in, ReplyAtt
   }
   auto st = StatFd(inode->fd.get());
   if (!st) return reply.Error(st.error());
+  policy_.Show(*st);
   reply.Ok(Attr::FromStat(*st), AttrTimeout());
 }
 
@@ -552,6 +564,7 @@ void PassthroughFs::MkDir(const Context& ctx, const req::MkDir& in, ReplyEntry r
 }
 
 void PassthroughFs::Unlink(const Context& ctx, const req::Unlink& in, ReplyEmpty reply) {
+  if (auto allowed = policy_.MayDelete(); !allowed) return reply.Error(allowed.error());
   auto parent = Pin(ctx.node());
   if (!parent) return reply.Error(parent.error());
   if (!IsPlainName(in.name)) return reply.Error(EINVAL);
@@ -562,6 +575,7 @@ void PassthroughFs::Unlink(const Context& ctx, const req::Unlink& in, ReplyEmpty
 }
 
 void PassthroughFs::RmDir(const Context& ctx, const req::RmDir& in, ReplyEmpty reply) {
+  if (auto allowed = policy_.MayDelete(); !allowed) return reply.Error(allowed.error());
   auto parent = Pin(ctx.node());
   if (!parent) return reply.Error(parent.error());
   if (!IsPlainName(in.name)) return reply.Error(in.name == "." ? EINVAL : ENOTEMPTY);
@@ -573,6 +587,7 @@ void PassthroughFs::RmDir(const Context& ctx, const req::RmDir& in, ReplyEmpty r
 }
 
 void PassthroughFs::Rename(const Context& ctx, const req::Rename& in, ReplyEmpty reply) {
+  if (auto allowed = policy_.MayRename(); !allowed) return reply.Error(allowed.error());
   auto parent = Pin(ctx.node());
   if (!parent) return reply.Error(parent.error());
   auto new_parent = Pin(in.new_parent);
@@ -627,6 +642,7 @@ void PassthroughFs::Statx(const Context& ctx, const req::Statx& in, ReplyStatx r
   int flags = AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | (static_cast<int>(in.sx_flags) & AT_STATX_SYNC_TYPE);
   if (::statx(inode->fd.get(), "", flags, in.sx_mask ? in.sx_mask : STATX_BASIC_STATS, &sx) != 0)
     return reply.Error(Errno::Last());
+  policy_.Show(sx);
   StatxAttr out;
   out.mask = sx.stx_mask;
   out.blksize = sx.stx_blksize;

@@ -240,6 +240,7 @@ class PassthroughFs : public fusekit::Operations {
   std::unique_ptr<InodeStore> inodes_;
   const std::string inode_status_;  // for the startup line
   const FsOptions options_;
+  const Policy policy_;
   const SourceTraits source_;
   const fusekit::Timeout entry_timeout_;
   const fusekit::Timeout attr_timeout_;

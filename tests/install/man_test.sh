@@ -17,15 +17,18 @@ done
 help=$("$bin" --help)
 # The -o description: "... options: mount options (a, b=, ...) and c=x|y, d"
 help_o=$(printf '%s\n' "$help" | sed -n 's/^ *-o TEXT \.\.\. *comma-separated options: //p' |
-  sed 's/mount options (//; s/) and /, /' | tr ',' '\n' | sed 's/^ *//; s/[=|].*//' | grep -v '^$' | sort -u)
+  sed "s/mount options (//; s/) and /, /; s/; bindfs's /, /" | tr ',' '\n' |
+  sed 's/^ *//; s/[=|].*//' | grep -v '^$' | sort -u)
 help_flags=$(printf '%s\n' "$help" | grep -oE '^ +-[a-zA-Z](,--[a-z-]+)?' | tr ',' '\n' |
   sed 's/^ *//' | grep -vx -- '-o' | sort -u)
 [ -n "$help_o" ] && [ -n "$help_flags" ] || { echo "cannot read the options from --help"; exit 1; }
 
-# The items of OPTIONS, as groff lays them out: tags at 7 columns.
+# The items of OPTIONS, as groff lays them out: tags at 7 columns (a
+# paragraph's lines there have spaces between words; tags do not).
 items=$(MANWIDTH=200 groff -man -Tascii -P-cbou -rLL=200n "$mandir/passthroughfs.8" 2>/dev/null |
   sed -n '/^OPTIONS/,/^STATISTICS/p' | sed '/^       Options that/,$d' | grep -E '^ {7}[^ ]' |
-  sed -E 's/^ {7}//; s/ {2,}.*//' | sed 's/ | /, /g' | tr ',' '\n' | sed 's/^ *//; s/[=|].*//' |
+  sed -E 's/^ {7}//; s/ {2,}.*//' | sed 's/ | /, /g; s/, /,/g' | grep -v ' ' | tr ',' '\n' |
+  sed 's/^ *//; s/[=|].*//' |
   grep -v '^$' | sort -u)
 man_flags=$(printf '%s\n' "$items" | grep '^-' || true)
 man_o=$(printf '%s\n' "$items" | grep -v '^-' || true)

@@ -1,0 +1,139 @@
+// bindfs-style policy options at a real passthroughfs mount, as root and
+// as other users: what stat shows, what each user may do, and that what a
+// policy denies or ignores leaves SOURCE as it was. Each runs with kernel
+// passthrough and with passthrough=never.
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/wait.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "mount_fixture.h"
+#include "process_helpers.h"
+
+namespace fusekit::testing {
+namespace {
+
+class PolicyMount : public ::testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root (other users, allow_other)";
+    ASSERT_EQ(::chmod(tmp_.path().c_str(), 0755), 0);
+    source_ = tmp_.Sub("source");
+    mnt_ = tmp_.Sub("mnt");
+    ASSERT_EQ(::chmod(source_.c_str(), 0755), 0);
+    Write(source_ + "/file", "secret\n", 0600);
+    ASSERT_EQ(::mkdir((source_ + "/dir").c_str(), 0700), 0);
+    Write(source_ + "/dir/inner", "inner\n", 0640);
+    nobody_ = ::getpwnam("nobody")->pw_uid;
+  }
+
+  static void Write(const std::string& path, const std::string& text, mode_t mode) {
+    std::ofstream(path) << text;
+    ASSERT_EQ(::chmod(path.c_str(), mode), 0) << path;
+  }
+
+  void Mount(const std::string& policy) {
+    std::string options = "allow_other," + policy + "," + GetParam();
+    child_ = ChildServer::Start({BinaryPath("passthroughfs"), "-f", "-o", options, source_, mnt_},
+                                mnt_);
+    ASSERT_NE(child_, nullptr);
+    ASSERT_TRUE(child_->WaitMounted()) << child_->Output();
+  }
+
+  // A shell command run as `user` (a name), its exit status.
+  int As(const std::string& user, const std::string& command) {
+    std::string group = user == "nobody" ? "nogroup" : user;
+    auto r = RunCommand(
+        {"setpriv", "--reuid=" + user, "--regid=" + group, "--clear-groups", "sh", "-c", command});
+    return r.status && WIFEXITED(*r.status) ? WEXITSTATUS(*r.status) : -1;
+  }
+
+  struct stat Stat(const std::string& path) {
+    struct stat st {};
+    EXPECT_EQ(::lstat(path.c_str(), &st), 0) << path << ": " << std::strerror(errno);
+    return st;
+  }
+
+  TempDir tmp_;
+  std::string source_, mnt_;
+  uid_t nobody_ = 0;
+  std::unique_ptr<ChildServer> child_;
+};
+
+TEST_P(PolicyMount, ForcedOwnerAndPermsAreShownAndEnforced) {
+  ASSERT_NO_FATAL_FAILURE(Mount("force-user=nobody,force-group=nogroup,perms=0000:u+rD"));
+  struct stat file = Stat(mnt_ + "/file"), dir = Stat(mnt_ + "/dir");
+  EXPECT_EQ(file.st_uid, nobody_);
+  EXPECT_EQ(dir.st_uid, nobody_);
+  EXPECT_EQ(file.st_mode & 07777, 0400u);
+  EXPECT_EQ(dir.st_mode & 07777, 0500u);
+
+  // nobody owns it through the mount: reads, enters, but may not write.
+  EXPECT_EQ(As("nobody", "cat '" + mnt_ + "/file' >/dev/null"), 0);
+  EXPECT_EQ(As("nobody", "cat '" + mnt_ + "/dir/inner' >/dev/null"), 0);
+  EXPECT_NE(As("nobody", "echo x >> '" + mnt_ + "/file'"), 0);
+  // Another user gets nothing.
+  EXPECT_NE(As("daemon", "cat '" + mnt_ + "/file' >/dev/null"), 0);
+  EXPECT_NE(As("daemon", "ls '" + mnt_ + "/dir' >/dev/null"), 0);
+  // A forced owner cannot be changed through the mount.
+  EXPECT_NE(::chown((mnt_ + "/file").c_str(), 0, static_cast<gid_t>(-1)), 0);
+  EXPECT_EQ(errno, EPERM);
+
+  struct stat source = Stat(source_ + "/file");
+  EXPECT_EQ(source.st_uid, 0u);
+  EXPECT_EQ(source.st_mode & 07777, 0600u) << "the view changed SOURCE";
+  std::ifstream in(source_ + "/file");
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(text, "secret\n");
+}
+
+TEST_P(PolicyMount, IgnoredAndDeniedChangesLeaveSourceAlone) {
+  ASSERT_NO_FATAL_FAILURE(Mount("chmod-ignore,chown-deny,delete-deny,rename-deny"));
+  EXPECT_EQ(::chmod((mnt_ + "/file").c_str(), 0777), 0) << "chmod-ignore succeeds";
+  EXPECT_EQ(Stat(source_ + "/file").st_mode & 07777, 0600u);
+  EXPECT_NE(::chown((mnt_ + "/file").c_str(), nobody_, static_cast<gid_t>(-1)), 0);
+  EXPECT_EQ(errno, EPERM);
+  EXPECT_EQ(Stat(source_ + "/file").st_uid, 0u);
+  EXPECT_NE(::unlink((mnt_ + "/file").c_str()), 0);
+  EXPECT_EQ(errno, EPERM);
+  EXPECT_NE(::rmdir((mnt_ + "/dir").c_str()), 0);
+  EXPECT_NE(::rename((mnt_ + "/file").c_str(), (mnt_ + "/moved").c_str()), 0);
+  EXPECT_EQ(errno, EPERM);
+  EXPECT_EQ(::access((source_ + "/file").c_str(), F_OK), 0);
+  EXPECT_NE(::access((source_ + "/moved").c_str(), F_OK), 0);
+  // What is not denied still works.
+  std::ofstream(mnt_ + "/new") << "new\n";
+  EXPECT_EQ(::access((source_ + "/new").c_str(), F_OK), 0);
+}
+
+TEST_P(PolicyMount, HiddenHardLinksAndCtimeFromMtime) {
+  ASSERT_EQ(::link((source_ + "/file").c_str(), (source_ + "/link").c_str()), 0);
+  struct timespec times[2] = {{0, UTIME_OMIT}, {1000000000, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, (source_ + "/file").c_str(), times, 0), 0);
+  ASSERT_NO_FATAL_FAILURE(Mount("hide-hard-links,ctime-from-mtime"));
+  struct stat st = Stat(mnt_ + "/file");
+  EXPECT_EQ(st.st_nlink, 1u);
+  EXPECT_EQ(st.st_ctim.tv_sec, 1000000000);
+  EXPECT_EQ(Stat(source_ + "/file").st_nlink, 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, PolicyMount,
+                         ::testing::Values("passthrough=auto", "passthrough=never"),
+                         [](const ::testing::TestParamInfo<const char*>& info) {
+                           return std::string(info.param) == "passthrough=never" ? "PassthroughNever"
+                                                                                 : "Passthrough";
+                         });
+
+}  // namespace
+}  // namespace fusekit::testing
