@@ -105,17 +105,54 @@ PolicyItem ApplyPolicyOption(const std::string& key, const std::string& value, b
     gid_t gid;
     if (!ParseGroup(value, gid)) return bad("a group name or gid");
     policy.force_group = gid;
+  } else if (key == "map") {
+    // user1/user2:@group1/@group2, ':'-separated (',' separates options).
+    if (value.empty()) return bad("user1/user2:@group1/@group2");
+    std::stringstream pairs(value);
+    std::string pair;
+    while (std::getline(pairs, pair, ':')) {
+      auto slash = pair.find('/');
+      if (slash == std::string::npos) return bad("from/to pairs, e.g. alice/bob:@staff/@users");
+      std::string from = pair.substr(0, slash), to = pair.substr(slash + 1);
+      if (!from.empty() && from[0] == '@') {
+        gid_t f, t;
+        if (to.empty() || to[0] != '@' || !ParseGroup(from.substr(1), f) ||
+            !ParseGroup(to.substr(1), t))
+          return bad("@group/@group with groups that exist");
+        policy.group_map.emplace_back(f, t);
+      } else {
+        uid_t f, t;
+        if (!ParseUser(from, f) || !ParseUser(to, t)) return bad("user/user with users that exist");
+        policy.user_map.emplace_back(f, t);
+      }
+    }
+  } else if (key == "uid-offset" || key == "gid-offset") {
+    int64_t offset;
+    auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), offset);
+    if (value.empty() || ec != std::errc() || p != value.data() + value.size() ||
+        offset <= -(int64_t{1} << 32) || offset >= (int64_t{1} << 32))
+      return bad("a whole number, e.g. 100000 or -1000");
+    (key == "uid-offset" ? policy.uid_offset : policy.gid_offset) = offset;
   } else if (key == "perms") {
     std::string why;
     if (value.empty()) return bad("a chmod-like list, e.g. 0644:a+X");
     if (!PermSpec::Parse(value, policy.perms, why)) return bad(why);
+  } else if (key == "chmod-filter") {
+    std::string why;
+    if (value.empty()) return bad("a chmod-like list, e.g. g-w:o-rwx");
+    if (!PermSpec::Parse(value, policy.chmod_filter, why)) return bad(why);
   } else if (key == "delete-deny" || key == "rename-deny" || key == "hide-hard-links" ||
-             key == "ctime-from-mtime") {
+             key == "ctime-from-mtime" || key == "chmod-allow-x" || key == "xattr-ro" ||
+             key == "xattr-rw") {
     if (has_value) return bad("takes no value");
-    (key == "delete-deny"       ? policy.delete_deny
-     : key == "rename-deny"     ? policy.rename_deny
-     : key == "hide-hard-links" ? policy.hide_hard_links
-                                : policy.ctime_from_mtime) = true;
+    if (key == "xattr-rw") policy.xattr_read_only = false;
+    else
+      (key == "delete-deny"       ? policy.delete_deny
+       : key == "rename-deny"     ? policy.rename_deny
+       : key == "hide-hard-links" ? policy.hide_hard_links
+       : key == "chmod-allow-x"   ? policy.chmod_allow_x
+       : key == "xattr-ro"        ? policy.xattr_read_only
+                                  : policy.ctime_from_mtime) = true;
   } else {
     return PolicyItem::kNotPolicy;
   }
@@ -190,6 +227,10 @@ bool ApplyFsOption(const std::string& item, FsOptions& fs, std::string& error) {
     if (value == "on") fs.xattrs = true;
     else if (value == "off") fs.xattrs = false;
     else return bad("on or off");
+  } else if (key == "xattr-none") {
+    // bindfs's spelling of xattr=off.
+    if (has_value) return bad("takes no value");
+    fs.xattrs = false;
   } else if (key == "keep_backing") {
     unsigned n;
     if (!ParseUnsigned(value, n) || n > 1'000'000) return bad("0 to 1000000");
@@ -251,7 +292,8 @@ ParseOutcome ParseCommandLine(int argc, char** argv) {
                  "inode_handles=auto|always|never, fd_cache=N, watch=auto|fanotify|inotify|off; "
                  "bindfs's force-user=, force-group=, perms=, chown-normal|ignore|deny, "
                  "chgrp-normal|ignore|deny, chmod-normal|ignore|deny, delete-deny, rename-deny, "
-                 "hide-hard-links, ctime-from-mtime")
+                 "hide-hard-links, ctime-from-mtime, map=, uid-offset=, gid-offset=, chmod-filter=, "
+                 "chmod-allow-x, xattr-none, xattr-ro, xattr-rw")
       ->allow_extra_args(false);
   app.add_flag("-f,--foreground", cl.foreground, "stay in the foreground");
   app.add_flag("-d,--debug", cl.debug, "print every request and reply (implies -f)");
@@ -312,8 +354,8 @@ ParseOutcome ParseCommandLine(int argc, char** argv) {
   if (cl.fs.policy.ChangesPermissions()) {
     if (cl.fs.no_default_permissions) {
       return usage_error(
-          "-o no_default_permissions cannot go with force-user=, force-group= or perms=: the "
-          "kernel enforces the owners and permission bits they show");
+          "-o no_default_permissions cannot go with force-user=, force-group=, perms=, map= or "
+          "the offsets: the kernel enforces the owners and permission bits they show");
     }
     cl.mount.default_permissions = true;
   }

@@ -261,7 +261,9 @@ TEST(OptionsTest, BadValuesExitTwo) {
         "busy_poll=-1", "busy_poll=10001", "busy_poll=", "keep_backing=x", "keep_backing=1000001",
         "xattr=", "xattr=nosys", "xattr", "force-user=", "force-user=no-such-user-here",
         "force-group=no-such-group-here", "perms=", "perms=0644:u+q", "perms=rw", "chown-deny=1",
-        "chmod-maybe", "delete-deny=yes"}) {
+        "chmod-maybe", "delete-deny=yes", "map=", "map=root", "map=root/no-such-user-here",
+        "map=@root/nobody", "uid-offset=", "uid-offset=1.5", "gid-offset=99999999999", "chmod-filter=",
+        "chmod-filter=u+q", "chmod-allow-x=1", "xattr-ro=yes", "xattr-none=1"}) {
     auto [code, err] = ParseFails({"src", "mnt", "-o", o});
     EXPECT_EQ(code, 2) << o;
     // One line, naming the option.
@@ -285,6 +287,18 @@ TEST(OptionsTest, PolicyOptionsAsBindfsSpellsThem) {
   EXPECT_TRUE(cl.mount.default_permissions);
   EXPECT_FALSE(WithO("hide-hard-links").mount.default_permissions);
   EXPECT_EQ(WithO("force-user=4242").fs.policy.force_user, 4242u);
+  auto mapped = WithO("map=root/1000:@0/@100:7/8,uid-offset=-5,gid-offset=100000");
+  using UidPair = std::pair<uid_t, uid_t>;
+  EXPECT_EQ(mapped.fs.policy.user_map, (std::vector<UidPair>{{0, 1000}, {7, 8}}));
+  EXPECT_EQ(mapped.fs.policy.group_map, (std::vector<std::pair<gid_t, gid_t>>{{0, 100}}));
+  EXPECT_EQ(mapped.fs.policy.uid_offset, -5);
+  EXPECT_EQ(mapped.fs.policy.gid_offset, 100000);
+  EXPECT_TRUE(mapped.mount.default_permissions);
+  auto rules = WithO("chmod-filter=g-w:o-rwx,chmod-allow-x,xattr-ro");
+  EXPECT_EQ(rules.fs.policy.chmod_filter.Apply(S_IFREG | 0777), static_cast<mode_t>(S_IFREG | 0750));
+  EXPECT_TRUE(rules.fs.policy.chmod_allow_x && rules.fs.policy.xattr_read_only);
+  EXPECT_FALSE(WithO("xattr-ro,xattr-rw").fs.policy.xattr_read_only);
+  EXPECT_FALSE(WithO("xattr-none").fs.xattrs);
 }
 
 TEST(OptionsTest, AViewCannotGoWithoutKernelChecks) {

@@ -460,16 +460,26 @@ void PassthroughFs::SetAttr(const Context& ctx, const req::SetAttr& in, ReplyAtt
   const std::string path = ProcPath(inode->fd.get());
   const bool checked = kernel_checks_permissions();
   // Denied changes fail before any part of the call reaches SOURCE.
-  auto allowed = policy_.Setattr({.uid = in.uid.has_value(), .gid = in.gid.has_value(),
-                                  .mode = in.mode.has_value()});
+  Policy::SetattrAsked asked;
+  asked.uid = in.uid.has_value();
+  asked.gid = in.gid.has_value();
+  if (in.mode) {
+    asked.mode = *in.mode & 07777;
+    if (policy_.ChmodNeedsCurrentMode()) {
+      auto now = StatFd(inode->fd.get());
+      if (!now) return reply.Error(now.error());
+      asked.current_mode = now->st_mode;
+    }
+  }
+  auto allowed = policy_.Setattr(asked);
   if (!allowed) return reply.Error(allowed.error());
 
-  if (in.mode && allowed->mode) {
+  if (allowed->mode) {
     // The kernel has dropped setgid from the mode where the caller may not
     // set it (with default_permissions).
     AsCaller as_caller(ctx, checked);
-    int rc = open_fd >= 0 ? ::fchmod(open_fd, *in.mode & 07777)
-                          : ::fchmodat(AT_FDCWD, path.c_str(), *in.mode & 07777, 0);
+    int rc = open_fd >= 0 ? ::fchmod(open_fd, *allowed->mode)
+                          : ::fchmodat(AT_FDCWD, path.c_str(), *allowed->mode, 0);
     if (rc != 0) return reply.Error(Errno::Last());
   }
   if ((in.uid && allowed->uid) || (in.gid && allowed->gid)) {
@@ -478,8 +488,8 @@ void PassthroughFs::SetAttr(const Context& ctx, const req::SetAttr& in, ReplyAtt
     // nothing about the caller's CAP_FSETID): the source filesystem
     // decides, with the caller's group.
     AsCaller as_caller(ctx, checked, Setid::kRootKeeps);
-    uid_t uid = in.uid && allowed->uid ? *in.uid : static_cast<uid_t>(-1);
-    gid_t gid = in.gid && allowed->gid ? *in.gid : static_cast<gid_t>(-1);
+    uid_t uid = in.uid && allowed->uid ? policy_.SourceUid(*in.uid) : static_cast<uid_t>(-1);
+    gid_t gid = in.gid && allowed->gid ? policy_.SourceGid(*in.gid) : static_cast<gid_t>(-1);
     if (::fchownat(inode->fd.get(), "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
       return reply.Error(Errno::Last());
   }

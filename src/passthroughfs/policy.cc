@@ -1,11 +1,24 @@
 #include "policy.h"
 
 #include <cerrno>
-#include <tuple>
 
 namespace passthroughfs {
 
+namespace {
+
+template <typename Id>
+Id Mapped(const std::vector<std::pair<Id, Id>>& map, Id id, bool backwards) {
+  for (const auto& [source, shown] : map) {
+    if ((backwards ? shown : source) == id) return backwards ? source : shown;
+  }
+  return id;
+}
+
+}  // namespace
+
 void Policy::ShowFields(mode_t& mode, uid_t& uid, gid_t& gid, nlink_t& nlink) const {
+  uid = static_cast<uid_t>(Mapped(options_.user_map, uid, false) + options_.uid_offset);
+  gid = static_cast<gid_t>(Mapped(options_.group_map, gid, false) + options_.gid_offset);
   if (options_.force_user) uid = *options_.force_user;
   if (options_.force_group) gid = *options_.force_group;
   mode = options_.perms.Apply(mode);
@@ -30,19 +43,44 @@ void Policy::Show(struct statx& stx) const {
   if (options_.ctime_from_mtime) stx.stx_ctime = stx.stx_mtime;
 }
 
-fusekit::Result<Policy::Changes> Policy::Setattr(Changes asked) const {
+fusekit::Result<Policy::SetattrPlan> Policy::Setattr(const SetattrAsked& asked) const {
   // As bindfs: a forced owner or group cannot be changed through the mount.
   ChangeRule chown = options_.force_user ? ChangeRule::kDeny : options_.chown;
   ChangeRule chgrp = options_.force_group ? ChangeRule::kDeny : options_.chgrp;
-  Changes go = asked;
-  for (auto [wanted, rule, field] : {std::tuple{asked.uid, chown, &go.uid},
-                                     std::tuple{asked.gid, chgrp, &go.gid},
-                                     std::tuple{asked.mode, options_.chmod, &go.mode}}) {
-    if (!wanted) continue;
-    if (rule == ChangeRule::kDeny) return fusekit::Fail(EPERM);
-    if (rule == ChangeRule::kIgnore) *field = false;
+  if ((asked.uid && chown == ChangeRule::kDeny) || (asked.gid && chgrp == ChangeRule::kDeny))
+    return fusekit::Fail(EPERM);
+  SetattrPlan plan;
+  plan.uid = asked.uid && chown == ChangeRule::kNormal;
+  plan.gid = asked.gid && chgrp == ChangeRule::kNormal;
+  if (!asked.mode) return plan;
+  mode_t special = *asked.mode & 07000;
+  mode_t wanted = (options_.chmod_filter.Apply(S_IFREG | (*asked.mode & 0777)) & 0777) | special;
+  if (options_.chmod == ChangeRule::kNormal) {
+    plan.mode = wanted;
+    return plan;
   }
-  return go;
+  mode_t current = asked.current_mode & 07777;
+  // chmod-allow-x: a file's execute bits change whatever the rule; the
+  // rest of the request is ignored, or denied if it would change anything.
+  bool x_only = options_.chmod_allow_x && !S_ISDIR(asked.current_mode);
+  mode_t allowed = x_only ? 0111 : 0;
+  if (options_.chmod == ChangeRule::kDeny && (!x_only || ((wanted ^ current) & ~allowed) != 0))
+    return fusekit::Fail(EPERM);
+  if (x_only && ((wanted ^ current) & 0111) != 0) plan.mode = (current & ~0111) | (wanted & 0111);
+  return plan;
+}
+
+fusekit::Status Policy::MayChangeXattr() const {
+  if (options_.xattr_read_only) return fusekit::Fail(EPERM);
+  return fusekit::Ok();
+}
+
+uid_t Policy::SourceUid(uid_t shown) const {
+  return Mapped(options_.user_map, static_cast<uid_t>(shown - options_.uid_offset), true);
+}
+
+gid_t Policy::SourceGid(gid_t shown) const {
+  return Mapped(options_.group_map, static_cast<gid_t>(shown - options_.gid_offset), true);
 }
 
 fusekit::Status Policy::MayDelete() const {

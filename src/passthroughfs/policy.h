@@ -12,7 +12,10 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "fusekit/result.h"
 #include "perm_spec.h"
@@ -26,10 +29,19 @@ enum class ChangeRule { kNormal, kIgnore, kDeny };
 struct PolicyOptions {
   std::optional<uid_t> force_user;   // every file shows this owner
   std::optional<gid_t> force_group;  // and this group
+  // map=: SOURCE's owner `first` shows as `second` (and a chown to
+  // `second` through the mount gives SOURCE `first`).
+  std::vector<std::pair<uid_t, uid_t>> user_map;
+  std::vector<std::pair<gid_t, gid_t>> group_map;
+  int64_t uid_offset = 0;  // shown = SOURCE's + offset, after map=
+  int64_t gid_offset = 0;
   PermSpec perms;                    // applied to the permission bits shown
   ChangeRule chown = ChangeRule::kNormal;
   ChangeRule chgrp = ChangeRule::kNormal;
   ChangeRule chmod = ChangeRule::kNormal;
+  PermSpec chmod_filter;      // applied to the mode a chmod asks for
+  bool chmod_allow_x = false;  // a file's x bits change even where chmod is ignored or denied
+  bool xattr_read_only = false;  // setxattr and removexattr fail with EPERM
   bool delete_deny = false;  // unlink and rmdir fail with EPERM
   bool rename_deny = false;  // rename fails with EPERM
   bool hide_hard_links = false;   // every file shows one link
@@ -39,7 +51,10 @@ struct PolicyOptions {
   bool ChangesView() const { return ChangesPermissions() || hide_hard_links || ctime_from_mtime; }
   // Whether it shows other owners or permission bits, which the kernel
   // must then enforce (default_permissions).
-  bool ChangesPermissions() const { return force_user || force_group || !perms.empty(); }
+  bool ChangesPermissions() const {
+    return force_user || force_group || !perms.empty() || !user_map.empty() ||
+           !group_map.empty() || uid_offset != 0 || gid_offset != 0;
+  }
 };
 
 class Policy {
@@ -52,14 +67,31 @@ class Policy {
   void Show(struct stat& st) const;
   void Show(struct statx& stx) const;
 
-  // Which parts of a SETATTR reach SOURCE. Fails (EPERM) when one is
-  // denied; a change that is ignored is left out, and the rest goes on.
-  struct Changes {
+  // What of a SETATTR reaches SOURCE. Fails (EPERM) when a part is
+  // denied, before any part is made; an ignored part is left out.
+  struct SetattrAsked {
     bool uid = false;
     bool gid = false;
-    bool mode = false;
+    std::optional<mode_t> mode;  // the chmod asked for
+    mode_t current_mode = 0;     // SOURCE's, when a mode is asked for
   };
-  fusekit::Result<Changes> Setattr(Changes asked) const;
+  struct SetattrPlan {
+    bool uid = false;
+    bool gid = false;
+    std::optional<mode_t> mode;  // what SOURCE's mode becomes
+  };
+  fusekit::Result<SetattrPlan> Setattr(const SetattrAsked& asked) const;
+  // Whether Setattr needs SOURCE's current mode for a chmod.
+  bool ChmodNeedsCurrentMode() const {
+    return options_.chmod_allow_x || !options_.chmod_filter.empty();
+  }
+
+  fusekit::Status MayChangeXattr() const;
+
+  // The SOURCE owner for an owner a chown through the mount names: map=
+  // and the offsets undone.
+  uid_t SourceUid(uid_t shown) const;
+  gid_t SourceGid(gid_t shown) const;
 
   fusekit::Status MayDelete() const;
   fusekit::Status MayRename() const;

@@ -81,12 +81,41 @@ TEST(PolicyShow, StatxShowsTheSame) {
   EXPECT_EQ(stx.stx_nlink, 1u);
 }
 
+TEST(PolicyShow, MapsAndOffsetsOwnersBothWays) {
+  PolicyOptions o;
+  o.user_map = {{1000, 2000}, {1001, 0}};
+  o.group_map = {{100, 200}};
+  Policy mapped(o);
+  struct stat st = FileStat(S_IFREG | 0644, 1000, 100);
+  mapped.Show(st);
+  EXPECT_EQ(st.st_uid, 2000u);
+  EXPECT_EQ(st.st_gid, 200u);
+  EXPECT_EQ(mapped.SourceUid(2000), 1000u);
+  EXPECT_EQ(mapped.SourceUid(0), 1001u);
+  EXPECT_EQ(mapped.SourceUid(5), 5u) << "an unmapped owner is left as it is";
+  EXPECT_EQ(mapped.SourceGid(200), 100u);
+  EXPECT_TRUE(o.ChangesPermissions());
+
+  PolicyOptions offsets;
+  offsets.uid_offset = 100000;
+  offsets.gid_offset = -10;
+  Policy shifted(offsets);
+  struct stat other = FileStat(S_IFREG | 0644, 1000, 100);
+  shifted.Show(other);
+  EXPECT_EQ(other.st_uid, 101000u);
+  EXPECT_EQ(other.st_gid, 90u);
+  EXPECT_EQ(shifted.SourceUid(101000), 1000u);
+  EXPECT_EQ(shifted.SourceGid(90), 100u);
+}
+
 struct SetattrCase {
   ChangeRule chown, chgrp, chmod;
   bool force_user;
-  Policy::Changes asked;
+  bool allow_x;
+  const char* filter;
+  Policy::SetattrAsked asked;
   int error;  // 0: allowed
-  Policy::Changes through;
+  Policy::SetattrPlan plan;
 };
 
 class PolicySetattr : public ::testing::TestWithParam<SetattrCase> {};
@@ -97,6 +126,9 @@ TEST_P(PolicySetattr, LetsThroughWhatTheRulesSay) {
   o.chown = c.chown;
   o.chgrp = c.chgrp;
   o.chmod = c.chmod;
+  o.chmod_allow_x = c.allow_x;
+  std::string error;
+  ASSERT_TRUE(PermSpec::Parse(c.filter, o.chmod_filter, error)) << error;
   if (c.force_user) o.force_user = 5;
   auto got = Policy(o).Setattr(c.asked);
   if (c.error) {
@@ -105,23 +137,39 @@ TEST_P(PolicySetattr, LetsThroughWhatTheRulesSay) {
     return;
   }
   ASSERT_TRUE(got);
-  EXPECT_EQ(got->uid, c.through.uid);
-  EXPECT_EQ(got->gid, c.through.gid);
-  EXPECT_EQ(got->mode, c.through.mode);
+  EXPECT_EQ(got->uid, c.plan.uid);
+  EXPECT_EQ(got->gid, c.plan.gid);
+  EXPECT_EQ(got->mode, c.plan.mode);
 }
 
 using R = ChangeRule;
+constexpr mode_t kReg = S_IFREG;
 INSTANTIATE_TEST_SUITE_P(
     Table, PolicySetattr,
     ::testing::Values(
-        SetattrCase{R::kNormal, R::kNormal, R::kNormal, false, {true, true, true}, 0, {true, true, true}},
-        SetattrCase{R::kIgnore, R::kNormal, R::kNormal, false, {true, true, false}, 0, {false, true, false}},
-        SetattrCase{R::kNormal, R::kDeny, R::kNormal, false, {false, true, false}, EPERM, {}},
-        SetattrCase{R::kNormal, R::kDeny, R::kNormal, false, {true, false, false}, 0, {true, false, false}},
-        SetattrCase{R::kNormal, R::kNormal, R::kIgnore, false, {false, false, true}, 0, {false, false, false}},
-        SetattrCase{R::kNormal, R::kNormal, R::kDeny, false, {false, false, true}, EPERM, {}},
-        SetattrCase{R::kIgnore, R::kNormal, R::kNormal, true, {true, false, false}, EPERM, {}},
-        SetattrCase{R::kNormal, R::kNormal, R::kNormal, true, {false, true, true}, 0, {false, true, true}}));
+        // chown and chgrp
+        SetattrCase{R::kNormal, R::kNormal, R::kNormal, false, false, "", {true, true, 0644, kReg | 0600}, 0, {true, true, 0644}},
+        SetattrCase{R::kIgnore, R::kNormal, R::kNormal, false, false, "", {true, true, std::nullopt, 0}, 0, {false, true, std::nullopt}},
+        SetattrCase{R::kNormal, R::kDeny, R::kNormal, false, false, "", {false, true, std::nullopt, 0}, EPERM, {}},
+        SetattrCase{R::kNormal, R::kDeny, R::kNormal, false, false, "", {true, false, std::nullopt, 0}, 0, {true, false, std::nullopt}},
+        SetattrCase{R::kIgnore, R::kNormal, R::kNormal, true, false, "", {true, false, std::nullopt, 0}, EPERM, {}},
+        // chmod: ignored, denied, filtered, execute bits allowed
+        SetattrCase{R::kNormal, R::kNormal, R::kIgnore, false, false, "", {false, false, 0777, 0}, 0, {}},
+        SetattrCase{R::kNormal, R::kNormal, R::kDeny, false, false, "", {false, false, 0644, 0}, EPERM, {}},
+        SetattrCase{R::kNormal, R::kNormal, R::kNormal, false, false, "g-w:o-rwx", {false, false, 0777, kReg | 0600}, 0, {false, false, 0750}},
+        SetattrCase{R::kNormal, R::kNormal, R::kNormal, false, false, "o-w", {false, false, 04777, kReg | 0600}, 0, {false, false, 04775}},
+        SetattrCase{R::kNormal, R::kNormal, R::kIgnore, false, true, "", {false, false, 0777, kReg | 0644}, 0, {false, false, 0755}},
+        SetattrCase{R::kNormal, R::kNormal, R::kIgnore, false, true, "", {false, false, 0600, kReg | 0644}, 0, {}},
+        SetattrCase{R::kNormal, R::kNormal, R::kDeny, false, true, "", {false, false, 0755, kReg | 0644}, 0, {false, false, 0755}},
+        SetattrCase{R::kNormal, R::kNormal, R::kDeny, false, true, "", {false, false, 0777, kReg | 0644}, EPERM, {}},
+        SetattrCase{R::kNormal, R::kNormal, R::kIgnore, false, true, "", {false, false, 0755, S_IFDIR | 0644}, 0, {}}));
+
+TEST(PolicyRules, XattrReadOnly) {
+  EXPECT_TRUE(Policy().MayChangeXattr());
+  PolicyOptions o;
+  o.xattr_read_only = true;
+  EXPECT_EQ(Policy(o).MayChangeXattr().error(), fusekit::Errno(EPERM));
+}
 
 TEST(PolicyRules, DeleteAndRenameDeny) {
   EXPECT_TRUE(Policy().MayDelete());

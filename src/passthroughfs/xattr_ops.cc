@@ -40,6 +40,7 @@ void AnswerXattr(uint32_t size, ReadFn read, ReplyXattr reply) {
 void PassthroughFs::SetXattr(const Context& ctx, const req::SetXattr& in, ReplyEmpty reply) {
   if (!options_.xattrs) return reply.Error(ENOSYS);
   if (IsControlXattr(ctx.node(), in.name)) return reply.Error(EPERM);
+  if (auto allowed = policy_.MayChangeXattr(); !allowed) return reply.Error(allowed.error());
   auto inode = Pin(ctx.node());
   if (!inode) return reply.Error(inode.error());
   std::string path = ProcPath(inode->fd.get());
@@ -87,6 +88,7 @@ void PassthroughFs::RemoveXattr(const Context& ctx, const req::RemoveXattr& in,
                                 ReplyEmpty reply) {
   if (!options_.xattrs) return reply.Error(ENOSYS);
   if (IsControlXattr(ctx.node(), in.name)) return reply.Error(EPERM);
+  if (auto allowed = policy_.MayChangeXattr(); !allowed) return reply.Error(allowed.error());
   auto inode = Pin(ctx.node());
   if (!inode) return reply.Error(inode.error());
   std::string path = ProcPath(inode->fd.get());

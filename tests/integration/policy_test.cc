@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -115,6 +116,39 @@ TEST_P(PolicyMount, IgnoredAndDeniedChangesLeaveSourceAlone) {
   // What is not denied still works.
   std::ofstream(mnt_ + "/new") << "new\n";
   EXPECT_EQ(::access((source_ + "/new").c_str(), F_OK), 0);
+}
+
+TEST_P(PolicyMount, MappedOwnersShowAndChownMapsBack) {
+  uid_t daemon = ::getpwnam("daemon")->pw_uid;
+  ASSERT_EQ(::chown((source_ + "/file").c_str(), nobody_, static_cast<gid_t>(-1)), 0);
+  ASSERT_NO_FATAL_FAILURE(Mount("map=nobody/daemon,gid-offset=1000"));
+  EXPECT_EQ(Stat(mnt_ + "/file").st_uid, daemon);
+  EXPECT_EQ(Stat(mnt_ + "/file").st_gid, 1000u) << "root's group plus the offset";
+  EXPECT_EQ(Stat(mnt_ + "/dir").st_uid, 0u) << "an unmapped owner shows as it is";
+  // daemon sees nobody's 0600 file as its own.
+  EXPECT_EQ(As("daemon", "cat '" + mnt_ + "/file' >/dev/null"), 0);
+  EXPECT_NE(As("nobody", "cat '" + mnt_ + "/file' >/dev/null"), 0);
+  // A chown to what the mount shows lands on what SOURCE means by it.
+  ASSERT_EQ(::chown((mnt_ + "/dir/inner").c_str(), daemon, 1005), 0) << std::strerror(errno);
+  struct stat inner = Stat(source_ + "/dir/inner");
+  EXPECT_EQ(inner.st_uid, nobody_);
+  EXPECT_EQ(inner.st_gid, 5u);
+  EXPECT_EQ(Stat(mnt_ + "/dir/inner").st_uid, daemon);
+}
+
+TEST_P(PolicyMount, ChmodFilterAndReadOnlyXattrs) {
+  ASSERT_EQ(::setxattr((source_ + "/file").c_str(), "user.kept", "1", 1, 0), 0);
+  ASSERT_NO_FATAL_FAILURE(Mount("chmod-filter=g-w:o-rwx,xattr-ro"));
+  ASSERT_EQ(::chmod((mnt_ + "/file").c_str(), 0777), 0) << std::strerror(errno);
+  EXPECT_EQ(Stat(source_ + "/file").st_mode & 07777, 0750u);
+  char value[8];
+  EXPECT_EQ(::getxattr((mnt_ + "/file").c_str(), "user.kept", value, sizeof(value)), 1);
+  EXPECT_NE(::setxattr((mnt_ + "/file").c_str(), "user.new", "1", 1, 0), 0);
+  EXPECT_EQ(errno, EPERM);
+  EXPECT_NE(::removexattr((mnt_ + "/file").c_str(), "user.kept"), 0);
+  EXPECT_EQ(errno, EPERM);
+  EXPECT_EQ(::getxattr((source_ + "/file").c_str(), "user.kept", value, sizeof(value)), 1);
+  EXPECT_LT(::getxattr((source_ + "/file").c_str(), "user.new", value, sizeof(value)), 0);
 }
 
 TEST_P(PolicyMount, HiddenHardLinksAndCtimeFromMtime) {
