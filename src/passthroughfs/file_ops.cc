@@ -270,6 +270,8 @@ void PassthroughFs::Create(const Context& ctx, const req::Create& in, ReplyCreat
                         umask.Mode(in.mode)));
   }
   if (!fd) return reply.Error(Errno::Last());
+  if (auto applied = ApplyCreationPolicy(parent->fd.get(), name, /*is_dir=*/false); !applied)
+    return reply.Error(applied.error());
   ReplyCreated(std::move(fd), in.flags, std::move(reply));
 }
 

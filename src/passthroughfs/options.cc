@@ -137,6 +137,26 @@ PolicyItem ApplyPolicyOption(const std::string& key, const std::string& value, b
     std::string why;
     if (value.empty()) return bad("a chmod-like list, e.g. 0644:a+X");
     if (!PermSpec::Parse(value, policy.perms, why)) return bad(why);
+  } else if (key == "create-for-user") {
+    uid_t uid;
+    if (!ParseUser(value, uid)) return bad("a user name or uid");
+    policy.create_for_user = uid;
+  } else if (key == "create-for-group") {
+    gid_t gid;
+    if (!ParseGroup(value, gid)) return bad("a group name or gid");
+    policy.create_for_group = gid;
+  } else if (key == "create-with-perms") {
+    std::string why;
+    if (value.empty()) return bad("a chmod-like list, e.g. 0644:a+X");
+    if (!PermSpec::Parse(value, policy.create_with_perms, why)) return bad(why);
+  } else if (key == "create-as-user" || key == "create-as-mounter") {
+    if (has_value) return bad("takes no value");
+    policy.create_for_user.reset();
+    policy.create_for_group.reset();
+    if (key == "create-as-mounter") {
+      policy.create_for_user = ::geteuid();
+      policy.create_for_group = ::getegid();
+    }
   } else if (key == "chmod-filter") {
     std::string why;
     if (value.empty()) return bad("a chmod-like list, e.g. g-w:o-rwx");
@@ -293,7 +313,8 @@ ParseOutcome ParseCommandLine(int argc, char** argv) {
                  "bindfs's force-user=, force-group=, perms=, chown-normal|ignore|deny, "
                  "chgrp-normal|ignore|deny, chmod-normal|ignore|deny, delete-deny, rename-deny, "
                  "hide-hard-links, ctime-from-mtime, map=, uid-offset=, gid-offset=, chmod-filter=, "
-                 "chmod-allow-x, xattr-none, xattr-ro, xattr-rw")
+                 "chmod-allow-x, xattr-none, xattr-ro, xattr-rw, create-as-user, create-as-mounter, "
+                 "create-for-user=, create-for-group=, create-with-perms=")
       ->allow_extra_args(false);
   app.add_flag("-f,--foreground", cl.foreground, "stay in the foreground");
   app.add_flag("-d,--debug", cl.debug, "print every request and reply (implies -f)");

@@ -263,7 +263,8 @@ TEST(OptionsTest, BadValuesExitTwo) {
         "force-group=no-such-group-here", "perms=", "perms=0644:u+q", "perms=rw", "chown-deny=1",
         "chmod-maybe", "delete-deny=yes", "map=", "map=root", "map=root/no-such-user-here",
         "map=@root/nobody", "uid-offset=", "uid-offset=1.5", "gid-offset=99999999999", "chmod-filter=",
-        "chmod-filter=u+q", "chmod-allow-x=1", "xattr-ro=yes", "xattr-none=1"}) {
+        "chmod-filter=u+q", "chmod-allow-x=1", "xattr-ro=yes", "xattr-none=1", "create-for-user=",
+        "create-for-group=no-such-group-here", "create-with-perms=", "create-as-user=1"}) {
     auto [code, err] = ParseFails({"src", "mnt", "-o", o});
     EXPECT_EQ(code, 2) << o;
     // One line, naming the option.
@@ -299,6 +300,12 @@ TEST(OptionsTest, PolicyOptionsAsBindfsSpellsThem) {
   EXPECT_TRUE(rules.fs.policy.chmod_allow_x && rules.fs.policy.xattr_read_only);
   EXPECT_FALSE(WithO("xattr-ro,xattr-rw").fs.policy.xattr_read_only);
   EXPECT_FALSE(WithO("xattr-none").fs.xattrs);
+  auto creation = WithO("create-for-user=4,create-for-group=5,create-with-perms=0640");
+  EXPECT_EQ(creation.fs.policy.create_for_user, 4u);
+  EXPECT_EQ(creation.fs.policy.create_for_group, 5u);
+  EXPECT_EQ(creation.fs.policy.create_with_perms.Apply(S_IFREG | 0777), static_cast<mode_t>(S_IFREG | 0640));
+  EXPECT_FALSE(WithO("create-for-user=4,create-as-user").fs.policy.create_for_user);
+  EXPECT_EQ(WithO("create-as-mounter").fs.policy.create_for_user, ::geteuid());
 }
 
 TEST(OptionsTest, AViewCannotGoWithoutKernelChecks) {

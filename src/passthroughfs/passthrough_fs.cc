@@ -532,9 +532,32 @@ void PassthroughFs::ReadLink(const Context& ctx, const req::ReadLink&, ReplyData
   reply.Ok(std::string_view(target, static_cast<size_t>(n)));
 }
 
+Status PassthroughFs::ApplyCreationPolicy(int dir, const std::string& name, bool is_dir) {
+  if (!policy_.ChangesCreation()) return Ok();
+  struct stat st;
+  Status done = Ok();
+  if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    done = Fail(Errno::Last());
+  } else {
+    auto c = policy_.Created(st.st_mode);
+    if ((c.uid || c.gid) &&
+        ::fchownat(dir, name.c_str(), c.uid.value_or(static_cast<uid_t>(-1)),
+                   c.gid.value_or(static_cast<gid_t>(-1)), AT_SYMLINK_NOFOLLOW) != 0)
+      done = Fail(Errno::Last());
+    else if (c.mode && ::fchmodat(dir, name.c_str(), *c.mode, 0) != 0)
+      done = Fail(Errno::Last());
+  }
+  if (!done) {
+    LogWarn("{}: the creation policy could not be applied: {}; removed again", name,
+               done.error().message());
+    ::unlinkat(dir, name.c_str(), is_dir ? AT_REMOVEDIR : 0);
+  }
+  return done;
+}
+
 template <typename MakeFn>
 void PassthroughFs::CreateNode(const Context& ctx, std::string_view name, ReplyEntry reply,
-                               MakeFn make) {
+                               MakeFn make, Made made) {
   auto parent = Pin(ctx.node());
   if (!parent) return reply.Error(parent.error());
   if (!IsPlainName(name)) return reply.Error(name.size() > 255 ? ENAMETOOLONG : EINVAL);
@@ -542,6 +565,10 @@ void PassthroughFs::CreateNode(const Context& ctx, std::string_view name, ReplyE
   {
     AsCaller as_caller(ctx, kernel_checks_permissions());
     if (make(parent->fd.get(), n.c_str()) != 0) return reply.Error(Errno::Last());
+  }
+  if (made != Made::kHardLink) {
+    auto applied = ApplyCreationPolicy(parent->fd.get(), n, made == Made::kDirectory);
+    if (!applied) return reply.Error(applied.error());
   }
   auto entry = LookupChild(*parent->inode, parent->fd.get(), name);
   if (!entry) return reply.Error(entry.error());
@@ -570,7 +597,8 @@ void PassthroughFs::MkDir(const Context& ctx, const req::MkDir& in, ReplyEntry r
       [&](int dir, const char* name) {
         CallerUmask umask(masks_modes_, in.umask);
         return ::mkdirat(dir, name, umask.Mode(in.mode));
-      });
+      },
+      Made::kDirectory);
 }
 
 void PassthroughFs::Unlink(const Context& ctx, const req::Unlink& in, ReplyEmpty reply) {
@@ -623,7 +651,8 @@ void PassthroughFs::Link(const Context& ctx, const req::Link& in, ReplyEntry rep
           return ::linkat(target->fd.get(), "", dir, name, AT_EMPTY_PATH);
         }
         return ::linkat(AT_FDCWD, path.c_str(), dir, name, AT_SYMLINK_FOLLOW);
-      });
+      },
+      Made::kHardLink);
 }
 
 void PassthroughFs::StatFs(const Context& ctx, const req::StatFs&, ReplyStatfs reply) {

@@ -171,11 +171,18 @@ class PassthroughFs : public fusekit::Operations {
   // a final symlink and answers with a counted entry.
   fusekit::Result<fusekit::Entry> LookupChild(const Inode& parent, int parent_fd,
                                               std::string_view name);
+  // What CreateNode makes: a new inode (the creation policy applies), or a
+  // new name for one that exists (it does not).
+  enum class Made { kNode, kDirectory, kHardLink };
+  // The creation policy (create-for-user=, create-with-perms=, ...) on a
+  // node just made as the caller, by the daemon. On failure the new name
+  // is removed again, so that nothing is left half made.
+  fusekit::Status ApplyCreationPolicy(int dir, const std::string& name, bool is_dir);
   // Runs `make` (a *at() creation call relative to the parent's fd) as the
   // caller, then looks the new name up to answer with its entry.
   template <typename MakeFn>
   void CreateNode(const fusekit::Context& ctx, std::string_view name, fusekit::ReplyEntry reply,
-                  MakeFn make);
+                  MakeFn make, Made made = Made::kNode);
   // Runs `open` (a call that opens an fd), and once more each time it
   // fails with EMFILE or ENFILE while inode fds can be given back.
   template <typename OpenFn>

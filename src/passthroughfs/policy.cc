@@ -70,6 +70,15 @@ fusekit::Result<Policy::SetattrPlan> Policy::Setattr(const SetattrAsked& asked) 
   return plan;
 }
 
+Policy::Creation Policy::Created(mode_t mode) const {
+  Creation c{.uid = options_.create_for_user, .gid = options_.create_for_group, .mode = {}};
+  if (!options_.create_with_perms.empty() && !S_ISLNK(mode)) {
+    mode_t shown = options_.create_with_perms.Apply(mode) & 07777;
+    if (shown != (mode & 07777)) c.mode = shown;
+  }
+  return c;
+}
+
 fusekit::Status Policy::MayChangeXattr() const {
   if (options_.xattr_read_only) return fusekit::Fail(EPERM);
   return fusekit::Ok();

@@ -42,6 +42,11 @@ struct PolicyOptions {
   PermSpec chmod_filter;      // applied to the mode a chmod asks for
   bool chmod_allow_x = false;  // a file's x bits change even where chmod is ignored or denied
   bool xattr_read_only = false;  // setxattr and removexattr fail with EPERM
+  // Files, directories, nodes and links created through the mount: their
+  // owner and group in SOURCE (by default the caller's), and their bits.
+  std::optional<uid_t> create_for_user;
+  std::optional<gid_t> create_for_group;
+  PermSpec create_with_perms;
   bool delete_deny = false;  // unlink and rmdir fail with EPERM
   bool rename_deny = false;  // rename fails with EPERM
   bool hide_hard_links = false;   // every file shows one link
@@ -87,6 +92,19 @@ class Policy {
   }
 
   fusekit::Status MayChangeXattr() const;
+
+  // What SOURCE's new file gets after it was made as the caller: an owner
+  // or group to give it, and its permission bits (a symlink's are none).
+  struct Creation {
+    std::optional<uid_t> uid;
+    std::optional<gid_t> gid;
+    std::optional<mode_t> mode;
+  };
+  Creation Created(mode_t mode) const;
+  bool ChangesCreation() const {
+    return options_.create_for_user || options_.create_for_group ||
+           !options_.create_with_perms.empty();
+  }
 
   // The SOURCE owner for an owner a chown through the mount names: map=
   // and the offsets undone.

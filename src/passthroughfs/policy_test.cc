@@ -164,6 +164,26 @@ INSTANTIATE_TEST_SUITE_P(
         SetattrCase{R::kNormal, R::kNormal, R::kDeny, false, true, "", {false, false, 0777, kReg | 0644}, EPERM, {}},
         SetattrCase{R::kNormal, R::kNormal, R::kIgnore, false, true, "", {false, false, 0755, S_IFDIR | 0644}, 0, {}}));
 
+TEST(PolicyRules, CreatedFilesGetTheirOwnerAndBits) {
+  EXPECT_FALSE(Policy().ChangesCreation());
+  auto none = Policy().Created(S_IFREG | 0644);
+  EXPECT_FALSE(none.uid || none.gid || none.mode);
+  PolicyOptions o = WithPerms("");
+  o.create_for_user = 33;
+  o.create_for_group = 44;
+  std::string error;
+  ASSERT_TRUE(PermSpec::Parse("0600:u+X", o.create_with_perms, error));
+  Policy policy(o);
+  EXPECT_TRUE(policy.ChangesCreation());
+  auto file = policy.Created(S_IFREG | 0644);
+  EXPECT_EQ(file.uid, 33u);
+  EXPECT_EQ(file.gid, 44u);
+  EXPECT_EQ(file.mode, 0600u);
+  EXPECT_EQ(policy.Created(S_IFDIR | 0755).mode, 0700u);
+  EXPECT_FALSE(policy.Created(S_IFLNK | 0777).mode) << "a symlink has no bits to set";
+  EXPECT_FALSE(policy.Created(S_IFREG | 0600).mode) << "nothing to change";
+}
+
 TEST(PolicyRules, XattrReadOnly) {
   EXPECT_TRUE(Policy().MayChangeXattr());
   PolicyOptions o;

@@ -151,6 +151,28 @@ TEST_P(PolicyMount, ChmodFilterAndReadOnlyXattrs) {
   EXPECT_LT(::getxattr((source_ + "/file").c_str(), "user.new", value, sizeof(value)), 0);
 }
 
+TEST_P(PolicyMount, CreatedFilesGetTheOwnerAndBitsOfTheCreationPolicy) {
+  ASSERT_NO_FATAL_FAILURE(
+      Mount("create-for-user=nobody,create-for-group=nogroup,create-with-perms=0600:u+X"));
+  gid_t nogroup = ::getpwnam("nobody")->pw_gid;
+  std::ofstream(mnt_ + "/created") << "x\n";
+  ASSERT_EQ(::mkdir((mnt_ + "/made").c_str(), 0777), 0) << std::strerror(errno);
+  ASSERT_EQ(::symlink("created", (mnt_ + "/sym").c_str()), 0);
+  ASSERT_EQ(::link((mnt_ + "/file").c_str(), (mnt_ + "/hard").c_str()), 0);
+  struct stat created = Stat(source_ + "/created"), made = Stat(source_ + "/made");
+  EXPECT_EQ(created.st_uid, nobody_);
+  EXPECT_EQ(created.st_gid, nogroup);
+  EXPECT_EQ(created.st_mode & 07777, 0600u);
+  EXPECT_EQ(made.st_uid, nobody_);
+  EXPECT_EQ(made.st_mode & 07777, 0700u);
+  EXPECT_EQ(Stat(source_ + "/sym").st_uid, nobody_);
+  // A hard link makes no new file: the one it names keeps its owner.
+  EXPECT_EQ(Stat(source_ + "/file").st_uid, 0u);
+  EXPECT_EQ(Stat(source_ + "/file").st_mode & 07777, 0600u);
+  // And the mount shows what SOURCE has.
+  EXPECT_EQ(Stat(mnt_ + "/created").st_uid, nobody_);
+}
+
 TEST_P(PolicyMount, HiddenHardLinksAndCtimeFromMtime) {
   ASSERT_EQ(::link((source_ + "/file").c_str(), (source_ + "/link").c_str()), 0);
   struct timespec times[2] = {{0, UTIME_OMIT}, {1000000000, 0}};
