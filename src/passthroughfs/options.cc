@@ -1,8 +1,6 @@
 #include "options.h"
 
 #include <dirent.h>
-#include <grp.h>
-#include <pwd.h>
 #include <limits.h>
 #include <sys/stat.h>
 
@@ -17,6 +15,7 @@
 
 #include "fusekit/log.h"
 #include "fusekit/mountinfo.h"
+#include "policy_options.h"
 
 namespace passthroughfs {
 
@@ -58,125 +57,6 @@ fusekit::Result<std::vector<std::string>> ParseMountItem(fusekit::MountOptions& 
   auto rest = mount.Parse(item);
   spdlog::set_level(level);
   return rest;
-}
-
-// A user or group by name or number, as bindfs takes them.
-bool ParseUser(const std::string& text, uid_t& out) {
-  unsigned n;
-  if (ParseUnsigned(text, n)) return out = n, true;
-  const passwd* pw = text.empty() ? nullptr : ::getpwnam(text.c_str());
-  return pw != nullptr && (out = pw->pw_uid, true);
-}
-
-bool ParseGroup(const std::string& text, gid_t& out) {
-  unsigned n;
-  if (ParseUnsigned(text, n)) return out = n, true;
-  const group* gr = text.empty() ? nullptr : ::getgrnam(text.c_str());
-  return gr != nullptr && (out = gr->gr_gid, true);
-}
-
-enum class PolicyItem { kApplied, kBad, kNotPolicy };
-
-// bindfs's policy options, spelled as bindfs spells them. kBad sets
-// `expected` to what the value should be.
-PolicyItem ApplyPolicyOption(const std::string& key, const std::string& value, bool has_value,
-                             PolicyOptions& policy, std::string& expected) {
-  auto bad = [&](std::string why) {
-    expected = std::move(why);
-    return PolicyItem::kBad;
-  };
-  static const std::pair<const char*, ChangeRule> kRules[] = {
-      {"normal", ChangeRule::kNormal}, {"ignore", ChangeRule::kIgnore}, {"deny", ChangeRule::kDeny}};
-  for (auto [op, field] : {std::pair{"chown-", &policy.chown}, std::pair{"chgrp-", &policy.chgrp},
-                           std::pair{"chmod-", &policy.chmod}}) {
-    if (key.rfind(op, 0) != 0) continue;
-    for (auto [name, rule] : kRules) {
-      if (key.substr(std::strlen(op)) != name) continue;
-      if (has_value) return bad("takes no value");
-      *field = rule;
-      return PolicyItem::kApplied;
-    }
-  }
-  if (key == "force-user") {
-    uid_t uid;
-    if (!ParseUser(value, uid)) return bad("a user name or uid");
-    policy.force_user = uid;
-  } else if (key == "force-group") {
-    gid_t gid;
-    if (!ParseGroup(value, gid)) return bad("a group name or gid");
-    policy.force_group = gid;
-  } else if (key == "map") {
-    // user1/user2:@group1/@group2, ':'-separated (',' separates options).
-    if (value.empty()) return bad("user1/user2:@group1/@group2");
-    std::stringstream pairs(value);
-    std::string pair;
-    while (std::getline(pairs, pair, ':')) {
-      auto slash = pair.find('/');
-      if (slash == std::string::npos) return bad("from/to pairs, e.g. alice/bob:@staff/@users");
-      std::string from = pair.substr(0, slash), to = pair.substr(slash + 1);
-      if (!from.empty() && from[0] == '@') {
-        gid_t f, t;
-        if (to.empty() || to[0] != '@' || !ParseGroup(from.substr(1), f) ||
-            !ParseGroup(to.substr(1), t))
-          return bad("@group/@group with groups that exist");
-        policy.group_map.emplace_back(f, t);
-      } else {
-        uid_t f, t;
-        if (!ParseUser(from, f) || !ParseUser(to, t)) return bad("user/user with users that exist");
-        policy.user_map.emplace_back(f, t);
-      }
-    }
-  } else if (key == "uid-offset" || key == "gid-offset") {
-    int64_t offset;
-    auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), offset);
-    if (value.empty() || ec != std::errc() || p != value.data() + value.size() ||
-        offset <= -(int64_t{1} << 32) || offset >= (int64_t{1} << 32))
-      return bad("a whole number, e.g. 100000 or -1000");
-    (key == "uid-offset" ? policy.uid_offset : policy.gid_offset) = offset;
-  } else if (key == "perms") {
-    std::string why;
-    if (value.empty()) return bad("a chmod-like list, e.g. 0644:a+X");
-    if (!PermSpec::Parse(value, policy.perms, why)) return bad(why);
-  } else if (key == "create-for-user") {
-    uid_t uid;
-    if (!ParseUser(value, uid)) return bad("a user name or uid");
-    policy.create_for_user = uid;
-  } else if (key == "create-for-group") {
-    gid_t gid;
-    if (!ParseGroup(value, gid)) return bad("a group name or gid");
-    policy.create_for_group = gid;
-  } else if (key == "create-with-perms") {
-    std::string why;
-    if (value.empty()) return bad("a chmod-like list, e.g. 0644:a+X");
-    if (!PermSpec::Parse(value, policy.create_with_perms, why)) return bad(why);
-  } else if (key == "create-as-user" || key == "create-as-mounter") {
-    if (has_value) return bad("takes no value");
-    policy.create_for_user.reset();
-    policy.create_for_group.reset();
-    if (key == "create-as-mounter") {
-      policy.create_for_user = ::geteuid();
-      policy.create_for_group = ::getegid();
-    }
-  } else if (key == "chmod-filter") {
-    std::string why;
-    if (value.empty()) return bad("a chmod-like list, e.g. g-w:o-rwx");
-    if (!PermSpec::Parse(value, policy.chmod_filter, why)) return bad(why);
-  } else if (key == "delete-deny" || key == "rename-deny" || key == "hide-hard-links" ||
-             key == "ctime-from-mtime" || key == "chmod-allow-x" || key == "xattr-ro" ||
-             key == "xattr-rw") {
-    if (has_value) return bad("takes no value");
-    if (key == "xattr-rw") policy.xattr_read_only = false;
-    else
-      (key == "delete-deny"       ? policy.delete_deny
-       : key == "rename-deny"     ? policy.rename_deny
-       : key == "hide-hard-links" ? policy.hide_hard_links
-       : key == "chmod-allow-x"   ? policy.chmod_allow_x
-       : key == "xattr-ro"        ? policy.xattr_read_only
-                                  : policy.ctime_from_mtime) = true;
-  } else {
-    return PolicyItem::kNotPolicy;
-  }
-  return PolicyItem::kApplied;
 }
 
 }  // namespace
