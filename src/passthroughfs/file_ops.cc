@@ -255,6 +255,10 @@ void PassthroughFs::Create(const Context& ctx, const req::Create& in, ReplyCreat
   if (!IsPlainName(in.name)) return reply.Error(in.name.size() > 255 ? ENAMETOOLONG : EINVAL);
   std::string name(in.name);
   int flags = (in.flags | O_CREAT | O_NOFOLLOW | O_CLOEXEC) & ~O_NOCTTY;
+  // The creation policy is for a file this call makes, not one it opens.
+  struct stat existing;
+  bool existed = policy_.ChangesCreation() &&
+                 ::fstatat(parent->fd.get(), name.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0;
   UniqueFd fd;
   {
     // The new file's mode is as the kernel let it be; an existing file
@@ -270,8 +274,10 @@ void PassthroughFs::Create(const Context& ctx, const req::Create& in, ReplyCreat
                         umask.Mode(in.mode)));
   }
   if (!fd) return reply.Error(Errno::Last());
-  if (auto applied = ApplyCreationPolicy(parent->fd.get(), name, /*is_dir=*/false); !applied)
-    return reply.Error(applied.error());
+  if (!existed) {
+    auto applied = ApplyCreationPolicy(parent->fd.get(), name, /*is_dir=*/false, ctx.uid());
+    if (!applied) return reply.Error(applied.error());
+  }
   ReplyCreated(std::move(fd), in.flags, std::move(reply));
 }
 

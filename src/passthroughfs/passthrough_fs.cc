@@ -203,8 +203,10 @@ Config PassthroughFs::SessionConfig() const {
   if (source_.posix_acls && options_.acl.value_or(true)) {
     config.want |= cap::kDontMask;
     // The kernel reads ACLs through GETXATTR: not with -o xattr=off.
+    // Not under an owner or permission view: SOURCE's ACLs name SOURCE's
+    // ids and would override the bits the mount shows.
     if (options_.acl.value_or(options_.default_permissions) && !options_.no_default_permissions &&
-        options_.xattrs)
+        options_.xattrs && !options_.policy.ChangesPermissions())
       config.want |= cap::kPosixAcl;
   }
   config.max_stack_depth = options_.max_stack_depth.value_or(source_.stacked ? 2 : 1);
@@ -473,6 +475,30 @@ void PassthroughFs::SetAttr(const Context& ctx, const req::SetAttr& in, ReplyAtt
   }
   auto allowed = policy_.Setattr(asked);
   if (!allowed) return reply.Error(allowed.error());
+  if (policy_.options().ChangesPermissions() && (allowed->mode || allowed->uid || allowed->gid)) {
+    // The kernel checked against the owner and group shown; SOURCE's decide
+    // who may set setuid and setgid, and a chown to the owner already
+    // shown changes nothing (a map may show two SOURCE owners as one).
+    auto now = StatFd(inode->fd.get());
+    if (!now) return reply.Error(now.error());
+    struct stat shown = *now;
+    policy_.Show(shown);
+    bool root = ctx.uid() == 0;
+    if (allowed->mode && !root && now->st_uid != ctx.uid()) *allowed->mode &= ~S_ISUID;
+    if (allowed->mode && !root && now->st_gid != ctx.gid()) *allowed->mode &= ~S_ISGID;
+    if (allowed->uid && *in.uid == shown.st_uid) allowed->uid = false;
+    if (allowed->gid && *in.gid == shown.st_gid) allowed->gid = false;
+  }
+  std::optional<uid_t> source_uid;
+  std::optional<gid_t> source_gid;
+  if (in.uid && allowed->uid) {
+    source_uid = policy_.SourceUid(*in.uid);
+    if (!source_uid) return reply.Error(EINVAL);
+  }
+  if (in.gid && allowed->gid) {
+    source_gid = policy_.SourceGid(*in.gid);
+    if (!source_gid) return reply.Error(EINVAL);
+  }
 
   if (allowed->mode) {
     // The kernel has dropped setgid from the mode where the caller may not
@@ -482,14 +508,14 @@ void PassthroughFs::SetAttr(const Context& ctx, const req::SetAttr& in, ReplyAtt
                           : ::fchmodat(AT_FDCWD, path.c_str(), *allowed->mode, 0);
     if (rc != 0) return reply.Error(Errno::Last());
   }
-  if ((in.uid && allowed->uid) || (in.gid && allowed->gid)) {
+  if (source_uid || source_gid) {
     // chown clears setuid, and setgid as the kernel's rules say for this
     // caller (FATTR_KILL_SUIDGID comes with every chown, so it says
     // nothing about the caller's CAP_FSETID): the source filesystem
     // decides, with the caller's group.
     AsCaller as_caller(ctx, checked, Setid::kRootKeeps);
-    uid_t uid = in.uid && allowed->uid ? policy_.SourceUid(*in.uid) : static_cast<uid_t>(-1);
-    gid_t gid = in.gid && allowed->gid ? policy_.SourceGid(*in.gid) : static_cast<gid_t>(-1);
+    uid_t uid = source_uid.value_or(static_cast<uid_t>(-1));
+    gid_t gid = source_gid.value_or(static_cast<gid_t>(-1));
     if (::fchownat(inode->fd.get(), "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
       return reply.Error(Errno::Last());
   }
@@ -532,25 +558,36 @@ void PassthroughFs::ReadLink(const Context& ctx, const req::ReadLink&, ReplyData
   reply.Ok(std::string_view(target, static_cast<size_t>(n)));
 }
 
-Status PassthroughFs::ApplyCreationPolicy(int dir, const std::string& name, bool is_dir) {
+Status PassthroughFs::ApplyCreationPolicy(int dir, const std::string& name, bool is_dir,
+                                          uid_t creator) {
   if (!policy_.ChangesCreation()) return Ok();
+  // Pinned once, never followed: the name may have been replaced since the
+  // caller made it, and the daemon acts as root here.
+  UniqueFd node(::openat(dir, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
   struct stat st;
   Status done = Ok();
-  if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+  if (!node || ::fstat(node.get(), &st) != 0) {
     done = Fail(Errno::Last());
+  } else if (st.st_uid != creator || (!S_ISDIR(st.st_mode) && st.st_nlink != 1)) {
+    // Not what the caller just made (replaced, or linked there meanwhile):
+    // left alone.
+    return Ok();
   } else {
     auto c = policy_.Created(st.st_mode);
     if ((c.uid || c.gid) &&
-        ::fchownat(dir, name.c_str(), c.uid.value_or(static_cast<uid_t>(-1)),
-                   c.gid.value_or(static_cast<gid_t>(-1)), AT_SYMLINK_NOFOLLOW) != 0)
+        ::fchownat(node.get(), "", c.uid.value_or(static_cast<uid_t>(-1)),
+                   c.gid.value_or(static_cast<gid_t>(-1)), AT_EMPTY_PATH) != 0)
       done = Fail(Errno::Last());
-    else if (c.mode && ::fchmodat(dir, name.c_str(), *c.mode, 0) != 0)
+    else if (c.mode && ::chmod(ProcPath(node.get()).c_str(), *c.mode) != 0)
       done = Fail(Errno::Last());
   }
   if (!done) {
     LogWarn("{}: the creation policy could not be applied: {}; removed again", name,
-               done.error().message());
-    ::unlinkat(dir, name.c_str(), is_dir ? AT_REMOVEDIR : 0);
+            done.error().message());
+    struct stat there;
+    if (::fstatat(dir, name.c_str(), &there, AT_SYMLINK_NOFOLLOW) == 0 && node &&
+        there.st_ino == st.st_ino && there.st_dev == st.st_dev)
+      ::unlinkat(dir, name.c_str(), is_dir ? AT_REMOVEDIR : 0);
   }
   return done;
 }
@@ -567,7 +604,7 @@ void PassthroughFs::CreateNode(const Context& ctx, std::string_view name, ReplyE
     if (make(parent->fd.get(), n.c_str()) != 0) return reply.Error(Errno::Last());
   }
   if (made != Made::kHardLink) {
-    auto applied = ApplyCreationPolicy(parent->fd.get(), n, made == Made::kDirectory);
+    auto applied = ApplyCreationPolicy(parent->fd.get(), n, made == Made::kDirectory, ctx.uid());
     if (!applied) return reply.Error(applied.error());
   }
   auto entry = LookupChild(*parent->inode, parent->fd.get(), name);
@@ -626,6 +663,9 @@ void PassthroughFs::RmDir(const Context& ctx, const req::RmDir& in, ReplyEmpty r
 
 void PassthroughFs::Rename(const Context& ctx, const req::Rename& in, ReplyEmpty reply) {
   if (auto allowed = policy_.MayRename(); !allowed) return reply.Error(allowed.error());
+  // A rename over a name deletes what it named: not with delete-deny.
+  unsigned flags = in.flags;
+  if (!policy_.MayDelete() && !(flags & RENAME_EXCHANGE)) flags |= RENAME_NOREPLACE;
   auto parent = Pin(ctx.node());
   if (!parent) return reply.Error(parent.error());
   auto new_parent = Pin(in.new_parent);
@@ -633,7 +673,7 @@ void PassthroughFs::Rename(const Context& ctx, const req::Rename& in, ReplyEmpty
   if (!IsPlainName(in.name) || !IsPlainName(in.new_name)) return reply.Error(EINVAL);
   std::string from(in.name), to(in.new_name);
   AsCaller as_caller(ctx, kernel_checks_permissions());
-  if (::renameat2(parent->fd.get(), from.c_str(), new_parent->fd.get(), to.c_str(), in.flags) != 0)
+  if (::renameat2(parent->fd.get(), from.c_str(), new_parent->fd.get(), to.c_str(), flags) != 0)
     return reply.Error(Errno::Last());
   reply.Ok();
 }

@@ -177,7 +177,9 @@ class PassthroughFs : public fusekit::Operations {
   // The creation policy (create-for-user=, create-with-perms=, ...) on a
   // node just made as the caller, by the daemon. On failure the new name
   // is removed again, so that nothing is left half made.
-  fusekit::Status ApplyCreationPolicy(int dir, const std::string& name, bool is_dir);
+  // `creator`: the caller's uid, which a node it just made has.
+  fusekit::Status ApplyCreationPolicy(int dir, const std::string& name, bool is_dir,
+                                      uid_t creator);
   // Runs `make` (a *at() creation call relative to the parent's fd) as the
   // caller, then looks the new name up to answer with its entry.
   template <typename MakeFn>

@@ -51,7 +51,7 @@ bool PermSpec::Parse(std::string_view text, PermSpec& out, std::string& error) {
       for (char c : item) {
         if (c < '0' || c > '7') return bad("not an octal number");
         bits = bits * 8 + static_cast<mode_t>(c - '0');
-        if (bits > 07777) return bad("more than four octal digits");
+        if (bits > 0777) return bad("octal above 0777 (setuid, setgid and sticky stay as they are)");
       }
       out.directives_.push_back(Octal{bits & kPermBits});
       continue;

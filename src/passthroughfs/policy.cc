@@ -54,7 +54,8 @@ fusekit::Result<Policy::SetattrPlan> Policy::Setattr(const SetattrAsked& asked) 
   plan.gid = asked.gid && chgrp == ChangeRule::kNormal;
   if (!asked.mode) return plan;
   mode_t special = *asked.mode & 07000;
-  mode_t wanted = (options_.chmod_filter.Apply(S_IFREG | (*asked.mode & 0777)) & 0777) | special;
+  mode_t type = asked.current_mode & S_IFMT ? asked.current_mode & S_IFMT : S_IFREG;
+  mode_t wanted = (options_.chmod_filter.Apply(type | (*asked.mode & 0777)) & 0777) | special;
   if (options_.chmod == ChangeRule::kNormal) {
     plan.mode = wanted;
     return plan;
@@ -62,7 +63,7 @@ fusekit::Result<Policy::SetattrPlan> Policy::Setattr(const SetattrAsked& asked) 
   mode_t current = asked.current_mode & 07777;
   // chmod-allow-x: a file's execute bits change whatever the rule; the
   // rest of the request is ignored, or denied if it would change anything.
-  bool x_only = options_.chmod_allow_x && !S_ISDIR(asked.current_mode);
+  bool x_only = options_.chmod_allow_x && S_ISREG(asked.current_mode);
   mode_t allowed = x_only ? 0111 : 0;
   if (options_.chmod == ChangeRule::kDeny && (!x_only || ((wanted ^ current) & ~allowed) != 0))
     return fusekit::Fail(EPERM);
@@ -74,22 +75,43 @@ Policy::Creation Policy::Created(mode_t mode) const {
   Creation c{.uid = options_.create_for_user, .gid = options_.create_for_group, .mode = {}};
   if (!options_.create_with_perms.empty() && !S_ISLNK(mode)) {
     mode_t shown = options_.create_with_perms.Apply(mode) & 07777;
+    // A chown clears setuid/setgid: the chmod after it must not set them
+    // again as root.
+    if (c.uid || c.gid) shown &= ~(S_ISUID | S_ISGID);
     if (shown != (mode & 07777)) c.mode = shown;
   }
   return c;
 }
 
-fusekit::Status Policy::MayChangeXattr() const {
+fusekit::Status Policy::MayChangeXattr(std::string_view name) const {
   if (options_.xattr_read_only) return fusekit::Fail(EPERM);
+  bool plain_chmod = options_.chmod == ChangeRule::kNormal && options_.chmod_filter.empty();
+  if (name == "system.posix_acl_access" && !plain_chmod) return fusekit::Fail(EPERM);
   return fusekit::Ok();
 }
 
-uid_t Policy::SourceUid(uid_t shown) const {
-  return Mapped(options_.user_map, static_cast<uid_t>(shown - options_.uid_offset), true);
+namespace {
+
+// `shown` less `offset`, if that is an id a file may have (not -1).
+template <typename Id>
+std::optional<Id> Unshifted(Id shown, int64_t offset) {
+  int64_t id = static_cast<int64_t>(shown) - offset;
+  if (id < 0 || id >= int64_t{0xffffffff}) return std::nullopt;
+  return static_cast<Id>(id);
 }
 
-gid_t Policy::SourceGid(gid_t shown) const {
-  return Mapped(options_.group_map, static_cast<gid_t>(shown - options_.gid_offset), true);
+}  // namespace
+
+std::optional<uid_t> Policy::SourceUid(uid_t shown) const {
+  auto id = Unshifted(shown, options_.uid_offset);
+  if (!id) return std::nullopt;
+  return Mapped(options_.user_map, *id, true);
+}
+
+std::optional<gid_t> Policy::SourceGid(gid_t shown) const {
+  auto id = Unshifted(shown, options_.gid_offset);
+  if (!id) return std::nullopt;
+  return Mapped(options_.group_map, *id, true);
 }
 
 fusekit::Status Policy::MayDelete() const {

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -91,7 +92,9 @@ class Policy {
     return options_.chmod_allow_x || !options_.chmod_filter.empty();
   }
 
-  fusekit::Status MayChangeXattr() const;
+  // setxattr or removexattr of `name`: not with xattr-ro, and not an
+  // access ACL (which rewrites the mode) where chmod is not plain.
+  fusekit::Status MayChangeXattr(std::string_view name) const;
 
   // What SOURCE's new file gets after it was made as the caller: an owner
   // or group to give it, and its permission bits (a symlink's are none).
@@ -108,8 +111,9 @@ class Policy {
 
   // The SOURCE owner for an owner a chown through the mount names: map=
   // and the offsets undone.
-  uid_t SourceUid(uid_t shown) const;
-  gid_t SourceGid(gid_t shown) const;
+  // nullopt where the offsets take it out of the ids a file may have.
+  std::optional<uid_t> SourceUid(uid_t shown) const;
+  std::optional<gid_t> SourceGid(gid_t shown) const;
 
   fusekit::Status MayDelete() const;
   fusekit::Status MayRename() const;

@@ -91,6 +91,9 @@ TEST(PolicyShow, MapsAndOffsetsOwnersBothWays) {
   EXPECT_EQ(st.st_uid, 2000u);
   EXPECT_EQ(st.st_gid, 200u);
   EXPECT_EQ(mapped.SourceUid(2000), 1000u);
+  PolicyOptions shifted_up;
+  shifted_up.uid_offset = 10;
+  EXPECT_FALSE(Policy(shifted_up).SourceUid(5)) << "below 0 after the offset";
   EXPECT_EQ(mapped.SourceUid(0), 1001u);
   EXPECT_EQ(mapped.SourceUid(5), 5u) << "an unmapped owner is left as it is";
   EXPECT_EQ(mapped.SourceGid(200), 100u);
@@ -179,16 +182,27 @@ TEST(PolicyRules, CreatedFilesGetTheirOwnerAndBits) {
   EXPECT_EQ(file.uid, 33u);
   EXPECT_EQ(file.gid, 44u);
   EXPECT_EQ(file.mode, 0600u);
+  PolicyOptions setid = o;
+  ASSERT_TRUE(PermSpec::Parse("u+s", setid.create_with_perms, error));
+  EXPECT_EQ(Policy(setid).Created(S_IFREG | 0755).mode, std::nullopt)
+      << "no setuid put back after the chown to create-for-user";
   EXPECT_EQ(policy.Created(S_IFDIR | 0755).mode, 0700u);
   EXPECT_FALSE(policy.Created(S_IFLNK | 0777).mode) << "a symlink has no bits to set";
   EXPECT_FALSE(policy.Created(S_IFREG | 0600).mode) << "nothing to change";
 }
 
 TEST(PolicyRules, XattrReadOnly) {
-  EXPECT_TRUE(Policy().MayChangeXattr());
+  EXPECT_TRUE(Policy().MayChangeXattr("user.x"));
+  EXPECT_TRUE(Policy().MayChangeXattr("system.posix_acl_access"));
   PolicyOptions o;
   o.xattr_read_only = true;
-  EXPECT_EQ(Policy(o).MayChangeXattr().error(), fusekit::Errno(EPERM));
+  EXPECT_EQ(Policy(o).MayChangeXattr("user.x").error(), fusekit::Errno(EPERM));
+  // An access ACL rewrites the mode: not past a chmod rule.
+  PolicyOptions chmod_ignored;
+  chmod_ignored.chmod = ChangeRule::kIgnore;
+  EXPECT_TRUE(Policy(chmod_ignored).MayChangeXattr("user.x"));
+  EXPECT_EQ(Policy(chmod_ignored).MayChangeXattr("system.posix_acl_access").error(),
+            fusekit::Errno(EPERM));
 }
 
 TEST(PolicyRules, DeleteAndRenameDeny) {

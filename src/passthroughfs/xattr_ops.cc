@@ -40,7 +40,8 @@ void AnswerXattr(uint32_t size, ReadFn read, ReplyXattr reply) {
 void PassthroughFs::SetXattr(const Context& ctx, const req::SetXattr& in, ReplyEmpty reply) {
   if (!options_.xattrs) return reply.Error(ENOSYS);
   if (IsControlXattr(ctx.node(), in.name)) return reply.Error(EPERM);
-  if (auto allowed = policy_.MayChangeXattr(); !allowed) return reply.Error(allowed.error());
+  if (auto allowed = policy_.MayChangeXattr(in.name); !allowed)
+    return reply.Error(allowed.error());
   auto inode = Pin(ctx.node());
   if (!inode) return reply.Error(inode.error());
   std::string path = ProcPath(inode->fd.get());
@@ -88,7 +89,8 @@ void PassthroughFs::RemoveXattr(const Context& ctx, const req::RemoveXattr& in,
                                 ReplyEmpty reply) {
   if (!options_.xattrs) return reply.Error(ENOSYS);
   if (IsControlXattr(ctx.node(), in.name)) return reply.Error(EPERM);
-  if (auto allowed = policy_.MayChangeXattr(); !allowed) return reply.Error(allowed.error());
+  if (auto allowed = policy_.MayChangeXattr(in.name); !allowed)
+    return reply.Error(allowed.error());
   auto inode = Pin(ctx.node());
   if (!inode) return reply.Error(inode.error());
   std::string path = ProcPath(inode->fd.get());

@@ -173,6 +173,24 @@ TEST_P(PolicyMount, CreatedFilesGetTheOwnerAndBitsOfTheCreationPolicy) {
   EXPECT_EQ(Stat(mnt_ + "/created").st_uid, nobody_);
 }
 
+TEST_P(PolicyMount, TheShownOwnerCannotMakeSourceSetuid) {
+  ASSERT_EQ(::chmod((source_ + "/file").c_str(), 0755), 0);
+  ASSERT_NO_FATAL_FAILURE(Mount("force-user=nobody"));
+  // The kernel lets the owner it sees set setuid; SOURCE's owner is root.
+  EXPECT_EQ(As("nobody", "chmod 4755 '" + mnt_ + "/file'"), 0);
+  EXPECT_EQ(Stat(source_ + "/file").st_mode & 07777, 0755u) << "a setuid-root file in SOURCE";
+}
+
+TEST_P(PolicyMount, DeleteDenyAlsoStopsARenameOverAName) {
+  Write(source_ + "/other", "other\n", 0644);
+  ASSERT_NO_FATAL_FAILURE(Mount("delete-deny"));
+  EXPECT_NE(::rename((mnt_ + "/file").c_str(), (mnt_ + "/other").c_str()), 0);
+  EXPECT_EQ(errno, EEXIST);
+  EXPECT_EQ(::access((source_ + "/other").c_str(), F_OK), 0);
+  EXPECT_EQ(::rename((mnt_ + "/file").c_str(), (mnt_ + "/renamed").c_str()), 0);
+  EXPECT_EQ(::access((source_ + "/renamed").c_str(), F_OK), 0);
+}
+
 TEST_P(PolicyMount, HiddenHardLinksAndCtimeFromMtime) {
   ASSERT_EQ(::link((source_ + "/file").c_str(), (source_ + "/link").c_str()), 0);
   struct timespec times[2] = {{0, UTIME_OMIT}, {1000000000, 0}};

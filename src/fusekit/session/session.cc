@@ -107,8 +107,14 @@ Status Session::Impl::ReceiveInit(transport::DevFuseChannel& channel,
         if (stopping) return Fail(ECANCELED);
         continue;
       }
+      // ENODEV: unmounted before the kernel sent INIT (an umount right
+      // after the mount appeared): the mount's end, not a failure.
+      if (n.error() == Errno(ENODEV)) {
+        LogInfo("the mount went away before INIT");
+        return Fail(ENODEV);
+      }
       LogError("reading INIT from /dev/fuse failed: {}", n.error().message());
-      return n.error() == Errno(ENODEV) ? Fail(ENODEV) : Fail(n.error());
+      return Fail(n.error());
     }
     auto status = dispatcher.HandleInit({buffer.data(), *n}, channel, init_config);
     if (status || status.error() != Errno(EAGAIN)) return status;
@@ -282,6 +288,7 @@ Status Session::Impl::Run() {
   if (!status) {
     queues.clear();
     if (config.handle_signals) pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+    if (status.error() == Errno(ENODEV)) return Ok();
     return status;
   }
   if (!queues.empty() && !shared->connection.io_uring()) {
