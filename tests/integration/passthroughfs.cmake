@@ -90,4 +90,7 @@ gtest_discover_tests(stats_tests PROPERTIES LABELS integration TIMEOUT 120)
 # (integration/kept_backing_test.cc).
 add_executable(kept_backing_tests ${CMAKE_CURRENT_LIST_DIR}/kept_backing_test.cc)
 target_link_libraries(kept_backing_tests PRIVATE passthroughfs_core fusekit_test_fixture GTest::gtest_main)
-gtest_discover_tests(kept_backing_tests PROPERTIES LABELS integration TIMEOUT 120)
+# RUN_SERIAL: the watcher's queue is shared by the whole filesystem; a
+# storm from another test overflows it, and an overflow rightly drops every
+# kept backing file (an ASan run saw one).
+gtest_discover_tests(kept_backing_tests PROPERTIES LABELS integration TIMEOUT 120 RUN_SERIAL TRUE)
