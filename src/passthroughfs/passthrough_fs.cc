@@ -462,25 +462,29 @@ void PassthroughFs::SetAttr(const Context& ctx, const req::SetAttr& in, ReplyAtt
   const std::string path = ProcPath(inode->fd.get());
   const bool checked = kernel_checks_permissions();
   // Denied changes fail before any part of the call reaches SOURCE.
+  // SOURCE's attributes, read once where the policy needs them: a chmod
+  // filter or chmod-allow-x looks at the current mode; an owner or
+  // permission view at the real owner and group.
+  const bool view = policy_.options().ChangesPermissions() && (in.mode || in.uid || in.gid);
+  std::optional<struct stat> now;
+  if (view || (in.mode && policy_.ChmodNeedsCurrentMode())) {
+    auto st = StatFd(inode->fd.get());
+    if (!st) return reply.Error(st.error());
+    now = *st;
+  }
   Policy::SetattrAsked asked;
   asked.uid = in.uid.has_value();
   asked.gid = in.gid.has_value();
   if (in.mode) {
     asked.mode = *in.mode & 07777;
-    if (policy_.ChmodNeedsCurrentMode()) {
-      auto now = StatFd(inode->fd.get());
-      if (!now) return reply.Error(now.error());
-      asked.current_mode = now->st_mode;
-    }
+    if (now) asked.current_mode = now->st_mode;
   }
   auto allowed = policy_.Setattr(asked);
   if (!allowed) return reply.Error(allowed.error());
-  if (policy_.options().ChangesPermissions() && (allowed->mode || allowed->uid || allowed->gid)) {
+  if (view) {
     // The kernel checked against the owner and group shown; SOURCE's decide
     // who may set setuid and setgid, and a chown to the owner already
     // shown changes nothing (a map may show two SOURCE owners as one).
-    auto now = StatFd(inode->fd.get());
-    if (!now) return reply.Error(now.error());
     struct stat shown = *now;
     policy_.Show(shown);
     bool root = ctx.uid() == 0;
