@@ -173,6 +173,39 @@ TEST_P(PolicyMount, CreatedFilesGetTheOwnerAndBitsOfTheCreationPolicy) {
   EXPECT_EQ(Stat(mnt_ + "/created").st_uid, nobody_);
 }
 
+// The set users write together for a shared folder: everything shown as
+// nobody's, world-readable, and new files really nobody's in SOURCE.
+TEST_P(PolicyMount, SharedFolderCombination) {
+  ASSERT_NO_FATAL_FAILURE(
+      Mount("force-user=nobody,force-group=nogroup,perms=0644:a+X,create-for-user=nobody"));
+  gid_t nogroup = ::getpwnam("nobody")->pw_gid;
+  struct stat file = Stat(mnt_ + "/file"), dir = Stat(mnt_ + "/dir");
+  EXPECT_EQ(file.st_uid, nobody_);
+  EXPECT_EQ(file.st_gid, nogroup);
+  EXPECT_EQ(file.st_mode & 07777, 0644u);
+  EXPECT_EQ(dir.st_mode & 07777, 0755u);
+
+  // Anyone reads; only the shown owner writes; others make nothing.
+  EXPECT_EQ(As("daemon", "cat '" + mnt_ + "/dir/inner' >/dev/null"), 0);
+  EXPECT_NE(As("daemon", "echo y >> '" + mnt_ + "/file'"), 0);
+  EXPECT_NE(As("daemon", "touch '" + mnt_ + "/dir/by-daemon'"), 0);
+  EXPECT_NE(::access((source_ + "/dir/by-daemon").c_str(), F_OK), 0);
+  EXPECT_EQ(As("nobody", "echo x >> '" + mnt_ + "/file'"), 0);
+  std::ifstream in(source_ + "/file");
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(text, "secret\nx\n");
+
+  // New files belong to nobody in SOURCE, whoever made them.
+  std::ofstream(mnt_ + "/by-root") << "r\n";
+  EXPECT_EQ(As("nobody", "echo n > '" + mnt_ + "/dir/by-nobody'"), 0);
+  EXPECT_EQ(Stat(source_ + "/by-root").st_uid, nobody_);
+  EXPECT_EQ(Stat(source_ + "/dir/by-nobody").st_uid, nobody_);
+  EXPECT_EQ(Stat(mnt_ + "/by-root").st_mode & 07777, 0644u);
+  // SOURCE's own bits and owner are untouched by the view.
+  EXPECT_EQ(Stat(source_ + "/file").st_uid, 0u);
+  EXPECT_EQ(Stat(source_ + "/file").st_mode & 07777, 0600u);
+}
+
 TEST_P(PolicyMount, TheShownOwnerCannotMakeSourceSetuid) {
   ASSERT_EQ(::chmod((source_ + "/file").c_str(), 0755), 0);
   ASSERT_NO_FATAL_FAILURE(Mount("force-user=nobody"));
