@@ -3,7 +3,8 @@
 set -euo pipefail
 packages=(cmake g++ clang libclang-rt-14-dev make pkg-config libgtest-dev libgmock-dev
           libbenchmark-dev libspdlog-dev libfmt-dev libcli11-dev liburing-dev libabsl-dev fuse3 fio
-          gnuplot-nox attr acl bc git e2fsprogs strace debhelper lintian)
+          gnuplot-nox attr acl bc git e2fsprogs strace debhelper lintian
+          nlohmann-json3-dev bindfs)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -9,6 +9,7 @@
 #include <sys/uio.h>
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -43,6 +44,7 @@ class ReplySink {
   // reply, so that a reply sent after its session ended still finds them.
   void CountIn(std::shared_ptr<Stats> stats) { stats_ = std::move(stats); }
   Stats* stats() const { return stats_.get(); }
+  const std::shared_ptr<Stats>& shared_stats() const { return stats_; }
 
  private:
   std::shared_ptr<Stats> stats_;
@@ -67,6 +69,13 @@ class [[nodiscard]] ReplyBase {
   RequestId unique() const { return unique_; }
   Opcode opcode() const { return opcode_; }
   bool sent() const { return sink_ == nullptr; }
+
+  // Calls `hook` with the answer's errno (0: success) just before the
+  // answer is sent, on the thread that sends it: a layer above the
+  // filesystem (an audit trail) sees every answer, errors included, before
+  // the caller does. Hooks added later run first. Costs one allocation;
+  // a hooked READ reply is copied, not spliced.
+  void BeforeSend(std::function<void(int error)> hook);
 
  protected:
   void SendPayload(std::span<const iovec> payload);

@@ -8,7 +8,7 @@
 // for what still comes through the device (FORGET, INTERRUPT). It returns
 // when the mount goes away, after DESTROY, or after Stop() (called from any
 // thread or, with handle_signals, on SIGINT/SIGTERM/SIGHUP, which also
-// unmount).
+// unmount; SIGHUP calls Config::on_hangup instead where one is set).
 #pragma once
 
 #include <array>
@@ -43,6 +43,9 @@ struct Config {
   uint32_t time_gran = 1;
   uint32_t max_stack_depth = 1;  // with cap::kPassthrough: 1, or 2 over a stacked fs
   bool handle_signals = false;   // SIGINT/SIGTERM/SIGHUP unmount and end Run()
+  // With handle_signals: SIGHUP calls this (on Run's thread) instead of
+  // unmounting, the daemon convention for "reopen your log files".
+  std::function<void()> on_hangup{};
   // FUSE-over-io_uring: each request is served by a daemon thread pinned to
   // the CPU of the caller, without a cross-CPU wakeup. Needs root to have
   // set /sys/module/fuse/parameters/enable_uring to Y before the mount;

@@ -35,6 +35,11 @@ inline constexpr size_t kDefaultKeptBackings = 16384;
 
 struct FsOptions {
   PolicyOptions policy;  // bindfs-style views and rules (policy.h)
+  // -o audit=PATH: the file every change through the mount is recorded in
+  // (AuditedFs); empty: none. -o audit-required: changes fail with EIO
+  // while it cannot be written.
+  std::string audit_path;
+  bool audit_required = false;
   PassthroughMode passthrough = PassthroughMode::kAuto;
   bool direct_io = false;  // read/write through the daemon, mmap through the backing file
   CacheMode cache = CacheMode::kAuto;

@@ -2,8 +2,16 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <unistd.h>
 
 namespace passthroughfs {
+
+fusekit::Result<std::string> FdPath(int fd) {
+  char path[PATH_MAX];
+  ssize_t n = ::readlink(ProcPath(fd).c_str(), path, sizeof(path));
+  if (n < 0) return fusekit::FailLast();
+  return std::string(path, static_cast<size_t>(n));
+}
 
 bool WithinTree(int dir, dev_t root_dev, ino_t root_ino) {
   auto is_root = [&](const struct stat& st) { return st.st_dev == root_dev && st.st_ino == root_ino; };

@@ -14,6 +14,10 @@ namespace passthroughfs {
 // whatever has been renamed since.
 inline std::string ProcPath(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
+// The path /proc/self/fd shows for `fd` (" (deleted)" appended for a
+// deleted file, as the kernel writes it).
+fusekit::Result<std::string> FdPath(int fd);
+
 // A name the daemon may resolve in one step: no separator, not "." or "..".
 inline bool IsPlainName(std::string_view name) {
   return !name.empty() && name.size() <= 255 && name != "." && name != ".." &&

@@ -46,10 +46,12 @@ int Invalidator::Handle(std::span<const SourceEvent> events) {
   std::set<std::tuple<NodeId, NodeId, std::string>> deleted;
   for (const SourceEvent& e : events) {
     if (e.flags & SourceEvent::kOverflow) {
-      overflows_.fetch_add(1, std::memory_order_relaxed);
       sink_.Everything();
       repeat_entries_.clear();
       repeat_dirs_.clear();
+      // Counted once handled, so that whoever sees the count sees the
+      // caches already short-lived.
+      overflows_.fetch_add(1, std::memory_order_release);
       return -1;  // what else the batch says is covered
     }
     if (e.pid != 0 && own_ && own_(e.pid)) continue;

@@ -65,7 +65,7 @@ class Invalidator {
   static constexpr std::chrono::milliseconds kRepeatAfter{50};
 
   uint64_t events_seen() const { return events_seen_.load(std::memory_order_relaxed); }
-  uint64_t overflows() const { return overflows_.load(std::memory_order_relaxed); }
+  uint64_t overflows() const { return overflows_.load(std::memory_order_acquire); }
 
  private:
   std::optional<fusekit::NodeId> DirOf(const SourceEvent& e);

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "audited_fs.h"
 #include "fusekit/log.h"
 #include "fusekit/session.h"
 #include "options.h"
@@ -138,6 +139,16 @@ int main(int argc, char** argv) {
   }
   fusekit::Config config = (*fs)->SessionConfig();
   config.handle_signals = true;
+  // -o audit=: a bad path fails the command before anything is mounted.
+  if (!cl.fs.audit_path.empty()) {
+    fusekit::UniqueFd probe(
+        ::open(cl.fs.audit_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
+    if (!probe) {
+      std::fprintf(stderr, "passthroughfs: -o audit=%s: %s\n", cl.fs.audit_path.c_str(),
+                   std::strerror(errno));
+      return 2;
+    }
+  }
 
   auto mount = fusekit::Mount::Create(cl.mountpoint, cl.mount);
   if (!mount) return 1;  // Mount::Create logged the path and errno
@@ -147,7 +158,27 @@ int main(int argc, char** argv) {
     int code = DaemonizeAndWait(report_fd);
     if (code >= 0) return code;  // the parent's verdict, or fork failed (the mount unmounts)
   }
-  auto session = fusekit::Session::Create(**fs, *mount, config);
+  // After the fork: the trail's writer thread must run in the daemon. SIGHUP
+  // reopens its file (logrotate).
+  std::unique_ptr<passthroughfs::AuditTrail> trail;
+  std::unique_ptr<passthroughfs::AuditedFs> audited;
+  fusekit::Operations* served = fs->get();
+  if (!cl.fs.audit_path.empty()) {
+    auto opened = passthroughfs::AuditTrail::Open(
+        {.path = cl.fs.audit_path, .required = cl.fs.audit_required});
+    if (!opened) {
+      std::fprintf(stderr, "passthroughfs: -o audit=%s: %s\n", cl.fs.audit_path.c_str(),
+                   opened.error().message().c_str());
+      return 1;
+    }
+    trail = std::move(*opened);
+    passthroughfs::PassthroughFs* inner = fs->get();
+    audited = std::make_unique<passthroughfs::AuditedFs>(
+        *inner, *trail, [inner](fusekit::NodeId node) { return inner->SourcePath(node); });
+    served = audited.get();
+    config.on_hangup = [t = trail.get()] { t->Reopen(); };
+  }
+  auto session = fusekit::Session::Create(*served, *mount, config);
   if (!session) {
     std::fprintf(stderr, "passthroughfs: %s\n", session.error().message().c_str());
     return 1;

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <limits.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cerrno>
@@ -131,6 +132,12 @@ bool ApplyFsOption(const std::string& item, FsOptions& fs, std::string& error) {
     // bindfs's spelling of xattr=off.
     if (has_value) return bad("takes no value");
     fs.xattrs = false;
+  } else if (key == "audit") {
+    if (value.empty()) return bad("a file's path");
+    fs.audit_path = value;
+  } else if (key == "audit-required") {
+    if (has_value) return bad("takes no value");
+    fs.audit_required = true;
   } else if (key == "keep_backing") {
     unsigned n;
     if (!ParseUnsigned(value, n) || n > 1'000'000) return bad("0 to 1000000");
@@ -194,7 +201,8 @@ ParseOutcome ParseCommandLine(int argc, char** argv) {
                  "chgrp-normal|ignore|deny, chmod-normal|ignore|deny, delete-deny, rename-deny, "
                  "hide-hard-links, ctime-from-mtime, map=, uid-offset=, gid-offset=, chmod-filter=, "
                  "chmod-allow-x, xattr-none, xattr-ro, xattr-rw, create-as-user, create-as-mounter, "
-                 "create-for-user=, create-for-group=, create-with-perms=")
+                 "create-for-user=, create-for-group=, create-with-perms=, audit=PATH, "
+                 "audit-required")
       ->allow_extra_args(false);
   app.add_flag("-f,--foreground", cl.foreground, "stay in the foreground");
   app.add_flag("-d,--debug", cl.debug, "print every request and reply (implies -f)");
@@ -245,6 +253,8 @@ ParseOutcome ParseCommandLine(int argc, char** argv) {
       if (!ApplyFsOption(item, cl.fs, error)) return usage_error(error);
     }
   }
+  if (cl.fs.audit_required && cl.fs.audit_path.empty())
+    return usage_error("-o audit-required needs -o audit=PATH");
   if (cl.fs.writeback && cl.fs.passthrough != PassthroughMode::kNever) {
     return usage_error(
         "-o writeback needs -o passthrough=never (the kernel silently drops passthrough when "
@@ -311,6 +321,22 @@ std::string CheckPaths(CommandLine& cl) {
     ::closedir(dir);
     if (!empty)
       return "MOUNTPOINT " + cl.mountpoint + ": not empty (use -o nonempty to mount over it)";
+  }
+  if (!cl.fs.audit_path.empty()) {
+    // Absolute: the daemon leaves its working directory for "/". Not
+    // below MOUNTPOINT: the trail's own writes would go through the mount.
+    std::string audit = cl.fs.audit_path;
+    if (audit[0] != '/') {
+      if (!::getcwd(resolved, sizeof(resolved))) return std::string("getcwd: ") + std::strerror(errno);
+      audit = std::string(resolved) + "/" + audit;
+    }
+    std::string dir = audit.substr(0, audit.rfind('/'));
+    if (::realpath(dir.empty() ? "/" : dir.c_str(), resolved) == nullptr)
+      return "-o audit=" + cl.fs.audit_path + ": " + std::strerror(errno);
+    std::string audit_dir = resolved;
+    if (audit_dir == mountpoint || IsInside(audit_dir, mountpoint))
+      return "-o audit=" + cl.fs.audit_path + " is inside MOUNTPOINT " + cl.mountpoint;
+    cl.fs.audit_path = audit_dir + audit.substr(audit.rfind('/'));
   }
   cl.source = source;
   cl.mountpoint = mountpoint;

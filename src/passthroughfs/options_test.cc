@@ -264,7 +264,8 @@ TEST(OptionsTest, BadValuesExitTwo) {
         "chmod-maybe", "delete-deny=yes", "map=", "map=root", "map=root/no-such-user-here",
         "map=@root/nobody", "uid-offset=", "uid-offset=1.5", "gid-offset=99999999999", "chmod-filter=",
         "chmod-filter=u+q", "chmod-allow-x=1", "xattr-ro=yes", "xattr-none=1", "create-for-user=",
-        "create-for-group=no-such-group-here", "create-with-perms=", "create-as-user=1"}) {
+        "create-for-group=no-such-group-here", "create-with-perms=", "create-as-user=1", "audit=",
+        "audit-required=1", "audit-required"}) {
     auto [code, err] = ParseFails({"src", "mnt", "-o", o});
     EXPECT_EQ(code, 2) << o;
     // One line, naming the option.
@@ -437,6 +438,19 @@ TEST_F(CheckPathsTest, MountpointInsideSource) {
   EXPECT_EQ(Check(dir_ + "/src", dir_ + "/src", "nonempty"), "");
   ASSERT_EQ(::mkdir((dir_ + "/src2").c_str(), 0755), 0);
   EXPECT_EQ(Check(dir_ + "/src", dir_ + "/src2"), "");
+}
+
+TEST_F(CheckPathsTest, AuditPathBecomesAbsoluteAndStaysOutOfTheMount) {
+  ASSERT_EQ(::chdir(dir_.c_str()), 0);
+  EXPECT_EQ(Check("src", "mnt", "audit=trail.log,audit-required"), "");
+  EXPECT_EQ(cl_.fs.audit_path, dir_ + "/trail.log");
+  EXPECT_TRUE(cl_.fs.audit_required);
+  ASSERT_EQ(::chdir("/"), 0);
+  std::string e = Check(dir_ + "/src", dir_ + "/mnt", "audit=" + dir_ + "/mnt/log");
+  EXPECT_NE(e.find("is inside MOUNTPOINT"), std::string::npos) << e;
+  e = Check(dir_ + "/src", dir_ + "/mnt", "audit=" + dir_ + "/nope/log");
+  EXPECT_NE(e.find("-o audit=" + dir_ + "/nope/log: No such file or directory"), std::string::npos)
+      << e;
 }
 
 }  // namespace

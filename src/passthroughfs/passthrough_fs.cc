@@ -132,6 +132,7 @@ Result<std::unique_ptr<PassthroughFs>> PassthroughFs::Create(UniqueFd source,
   traits.stacked = IsStacked(root.get());
   traits.flush_reports_errors = !CloseNeverFails(root.get());
   traits.posix_acls = SupportsPosixAcls(root.get());
+  if (auto path = FdPath(root.get())) traits.path = std::move(*path);
   // The kernel applies the caller's umask to the modes it sends, or hands
   // it over (FUSE_DONT_MASK) for CallerUmask: the daemon's own must never
   // mask them a second time.
@@ -350,6 +351,20 @@ Entry PassthroughFs::MakeEntry(const std::shared_ptr<Inode>& inode, const struct
   e.entry_timeout = EntryTimeout();
   e.attr_timeout = AttrTimeout();
   return e;
+}
+
+Result<std::string> PassthroughFs::SourcePath(NodeId node) {
+  auto pinned = Pin(node);
+  if (!pinned) return Fail(pinned.error());
+  auto path = FdPath(pinned->fd.get());
+  if (!path) return path;
+  const std::string& root = source_.path;
+  if (*path == root) return std::string(".");
+  if (root == "/") return path->substr(1);
+  if (path->size() > root.size() && path->compare(0, root.size(), root) == 0 &&
+      (*path)[root.size()] == '/')
+    return path->substr(root.size() + 1);
+  return path;
 }
 
 Result<PassthroughFs::Pinned> PassthroughFs::Pin(NodeId node) {

@@ -73,6 +73,10 @@ class PassthroughFs : public fusekit::Operations {
   const Coherence* coherence() const { return coherence_.get(); }
   // Every change in SOURCE reaches the kernel's caches: they live an hour.
   bool CachesCoherent() const;
+  // Where `node` is below SOURCE ("." for the root; one of a file's names,
+  // the one its fd was last opened through), for the audit trail. A file
+  // deleted or moved out of SOURCE gives its path as the kernel shows it.
+  fusekit::Result<std::string> SourcePath(fusekit::NodeId node);
   // One line for the startup message: whether kernel passthrough is on, and
   // why not when it is not; and how inodes are held.
   std::string PassthroughStatus() const;
@@ -154,6 +158,7 @@ class PassthroughFs : public fusekit::Operations {
     // opens then keep FLUSH, which asks it.
     bool flush_reports_errors = false;
     bool posix_acls = false;  // the filesystem supports them
+    std::string path;         // SOURCE's absolute path, as /proc shows it
   };
 
   PassthroughFs(std::unique_ptr<InodeStore> inodes, const FsOptions& options,

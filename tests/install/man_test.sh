@@ -26,7 +26,7 @@ help_flags=$(printf '%s\n' "$help" | grep -oE '^ +-[a-zA-Z](,--[a-z-]+)?' | tr '
 # The items of OPTIONS, as groff lays them out: tags at 7 columns (a
 # paragraph's lines there have spaces between words; tags do not).
 items=$(MANWIDTH=200 groff -man -Tascii -P-cbou -rLL=200n "$mandir/passthroughfs.8" 2>/dev/null |
-  sed -n '/^OPTIONS/,/^STATISTICS/p' | sed '/^       Options that/,$d' | grep -E '^ {7}[^ ]' |
+  sed -n '/^OPTIONS/,/^STATISTICS/p' | sed -E '/^ {7}Options +that/,$d' | grep -E '^ {7}[^ ]' |
   sed -E 's/^ {7}//; s/ {2,}.*//' | sed 's/ | /, /g; s/, /,/g' | grep -v ' ' | tr ',' '\n' |
   sed 's/^ *//; s/[=|].*//' |
   grep -v '^$' | sort -u)

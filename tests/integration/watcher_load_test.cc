@@ -176,6 +176,14 @@ class WatcherLoad : public testing::TestWithParam<WatchMode> {
   std::map<std::string, std::string> saved_sysctls_;
 };
 
+// Extractions of /usr/include (about 65,000 events each with fanotify).
+// The sanitizers slow every event tenfold: one round keeps CI's time.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr int kStormRounds = 1;
+#else
+constexpr int kStormRounds = 3;
+#endif
+
 TEST_P(WatcherLoad, StormBesideTheMountEndsInTheSameView) {
   std::string tarball = tmp_.path() + "/include.tar";
   ASSERT_EQ(RunCommand({"tar", "-C", "/usr", "-cf", tarball, "include"}), 0);
@@ -194,9 +202,9 @@ TEST_P(WatcherLoad, StormBesideTheMountEndsInTheSameView) {
   });
   uint64_t before = served_.fs().coherence()->invalidator().events_seen();
   auto start = std::chrono::steady_clock::now();
-  for (int round = 0; round < 3; ++round) {
+  for (int round = 0; round < kStormRounds; ++round) {
     ASSERT_EQ(RunCommand({"tar", "-C", source_, "-xf", tarball}), 0);
-    if (round < 2) {
+    if (round < kStormRounds - 1) {
       ASSERT_EQ(RunCommand({"rm", "-rf", source_ + "/include"}), 0);
     }
   }
@@ -218,7 +226,7 @@ TEST_P(WatcherLoad, StormBesideTheMountEndsInTheSameView) {
             << " s, reader saw " << reads << " entries, " << errors << " errors, "
             << served_.fs().coherence()->invalidator().overflows() << " overflows\n";
   if (GetParam() == WatchMode::kFanotify) {
-    EXPECT_GT(events, 100'000u) << "not a storm";
+    EXPECT_GT(events, 30'000u * kStormRounds) << "not a storm";
   }
   EXPECT_EQ(errors.load(), 0u);
   auto want = Snapshot(source_);
@@ -254,12 +262,22 @@ TEST_P(WatcherLoad, OverflowDropsEverythingAndTheViewIsRightAfterwards) {
             0);
   ASSERT_EQ(::sched_setscheduler(watcher, SCHED_OTHER, &idle), 0) << std::strerror(errno);
   for (int i = 0; i < 20; ++i) std::ofstream(source_ + "/f" + std::to_string(i)) << "new!";
-  ASSERT_TRUE(WaitUntil([&] { return served_.fs().coherence()->invalidator().overflows() > 0; }, seconds(5)))
+  // Asked at once: the grace is a few seconds, which the comparison below
+  // can outlast under the sanitizers.
+  bool short_lived_after_overflow = false;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        if (served_.fs().coherence()->invalidator().overflows() == 0) return false;
+        short_lived_after_overflow = !served_.fs().CachesCoherent();
+        return true;
+      },
+      seconds(5)))
       << "the queue never overflowed: nothing was tested";
+  EXPECT_TRUE(short_lived_after_overflow);
   WaitQuiet();
   EXPECT_EQ(FirstDifference(Snapshot(source_), Snapshot(mnt)), "");
-  // For a while after, caches are short-lived.
-  EXPECT_FALSE(served_.fs().CachesCoherent());
+  // Only for a while: long-lived again once the grace has passed.
+  EXPECT_TRUE(WaitUntil([&] { return served_.fs().CachesCoherent(); }, seconds(15)));
 }
 
 // inotify's limit on watches reached: a directory cannot be watched, so the

@@ -44,6 +44,34 @@ void ReplyBase::Error(int error) {
   Counted(*sink, error);
 }
 
+namespace {
+
+// Forwards to the sink it wraps, after telling its hook. SendFile is not
+// forwarded: the base reads the file and calls Send, which tells the hook
+// the errno the caller gets.
+class HookedSink : public ReplySink {
+ public:
+  HookedSink(std::shared_ptr<ReplySink> inner, std::function<void(int)> hook)
+      : inner_(std::move(inner)), hook_(std::move(hook)) {
+    CountIn(inner_->shared_stats());
+  }
+  void Send(RequestId unique, Opcode opcode, int error, std::span<const iovec> payload) override {
+    hook_(error);
+    inner_->Send(unique, opcode, error, payload);
+  }
+
+ private:
+  std::shared_ptr<ReplySink> inner_;
+  std::function<void(int)> hook_;
+};
+
+}  // namespace
+
+void ReplyBase::BeforeSend(std::function<void(int error)> hook) {
+  if (!sink_) return;
+  sink_ = std::make_shared<HookedSink>(std::move(sink_), std::move(hook));
+}
+
 void ReplyBase::Counted(const ReplySink& sink, int error) const {
   if (start_ns_ != 0 && sink.stats() != nullptr)
     sink.stats()->AddReply(opcode_, error, Stats::Now() - start_ns_);

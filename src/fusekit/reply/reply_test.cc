@@ -531,6 +531,43 @@ TEST_F(ReplyTest, CompletedLaterFromAnotherThread) {
   EXPECT_EQ(Text(sent.payload), "late");
 }
 
+TEST_F(ReplyTest, BeforeSendSeesEachAnswerBeforeTheSinkDoes) {
+  std::vector<std::string> events;
+  auto hook = [&](const char* name) {
+    return [this, &events, name](int error) {
+      events.push_back(std::string(name) + "=" + std::to_string(error) + " sent " +
+                       std::to_string(sink_->count()));
+    };
+  };
+  ReplyEmpty failed(Base(Opcode::UNLINK, 1));
+  failed.BeforeSend(hook("first"));
+  failed.BeforeSend(hook("second"));
+  failed.Error(EPERM);
+  ReplyEntry made(Base(Opcode::MKDIR, 2));
+  made.BeforeSend(hook("mkdir"));
+  made.Ok(SampleEntry());
+  {
+    ReplyEmpty dropped(Base(Opcode::RMDIR, 3));
+    dropped.BeforeSend(hook("dropped"));
+  }
+  EXPECT_EQ(events, (std::vector<std::string>{"second=1 sent 0", "first=1 sent 0", "mkdir=0 sent 1",
+                                              "dropped=5 sent 2"}));
+  auto replies = sink_->replies();
+  ASSERT_EQ(replies.size(), 3u);
+  EXPECT_EQ(replies[0].error, EPERM);
+  EXPECT_EQ(replies[1].payload.size(), sizeof(abi::fuse_entry_out));
+  EXPECT_EQ(replies[2].error, EIO);
+}
+
+TEST_F(ReplyTest, AHookedReplyIsCountedInTheSinksStatistics) {
+  auto stats = std::make_shared<Stats>();
+  sink_->CountIn(stats);
+  ReplyEmpty r(ReplyBase(sink_, RequestId(9), Opcode::UNLINK, Stats::Now()));
+  r.BeforeSend([](int) {});
+  r.Error(ENOENT);
+  EXPECT_EQ(stats->Snapshot().errors_by_errno[ENOENT], 1u);
+}
+
 TEST_F(ReplyTest, DroppedOnAnotherThreadAnswersEioOnce) {
   ReplyEmpty r(Base(Opcode::FSYNC, 30));
   std::thread([reply = std::move(r)] {}).join();

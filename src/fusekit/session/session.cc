@@ -321,8 +321,12 @@ Status Session::Impl::Run() {
     if (signal_fd && (fds[1].revents & POLLIN)) {
       signalfd_siginfo info{};
       (void)!::read(signal_fd.get(), &info, sizeof(info));
-      LogInfo("{}: unmounting", strsignal(static_cast<int>(info.ssi_signo)));
-      Stop();
+      if (info.ssi_signo == SIGHUP && config.on_hangup) {
+        config.on_hangup();
+      } else {
+        LogInfo("{}: unmounting", strsignal(static_cast<int>(info.ssi_signo)));
+        Stop();
+      }
     }
     if (stopping) {
       for (auto& t : threads) pthread_kill(t.native_handle(), WakeSignal());
