@@ -163,7 +163,7 @@ void PassthroughFs::ReadDirPlus(const Context& ctx, const req::ReadDirPlus& in,
     // Inodes held by fd, near the budget: the kernel looks the names up
     // itself when it needs them, one by one, with pruning in between.
     if (inodes_->FdsNearBudget()) return unlooked();
-    auto entry = LookupChild(*d->inode, ::dirfd(d->dir), name);
+    auto entry = LookupChild(*d->inode, ::dirfd(d->dir), name, ctx.uid());
     if (!entry) {
       // Vanished since readdir saw it: skip it, as a later getdents would.
       if (entry.error() == Errno(ENOENT)) return Emit::kSkipped;

@@ -229,7 +229,7 @@ void PassthroughFs::Open(const Context& ctx, const req::Open& in, ReplyOpen repl
   reply.Ok(fh, options);
 }
 
-void PassthroughFs::ReplyCreated(UniqueFd fd, int flags, ReplyCreate reply) {
+void PassthroughFs::ReplyCreated(UniqueFd fd, int flags, uid_t viewer, ReplyCreate reply) {
   auto found = inodes_->Adopt(fd.get());
   if (!found) return reply.Error(found.error());
   auto& inode = found->inode;
@@ -238,7 +238,7 @@ void PassthroughFs::ReplyCreated(UniqueFd fd, int flags, ReplyCreate reply) {
     inodes_->Forget(inode->id, 1);
     return reply.Error(anchor.error());
   }
-  Entry entry = MakeEntry(inode, found->st);
+  Entry entry = MakeEntry(inode, found->st, viewer);
   auto backing = AttachOpen(*inode, anchor->get(), flags);
   OpenOptions options = FileOpenOptions(flags, backing.has_value());
   if (!backing && passthrough_active_ && !inode->passthrough_refused) options.direct_io = true;
@@ -278,7 +278,7 @@ void PassthroughFs::Create(const Context& ctx, const req::Create& in, ReplyCreat
     auto applied = ApplyCreationPolicy(parent->fd.get(), name, /*is_dir=*/false, ctx.uid());
     if (!applied) return reply.Error(applied.error());
   }
-  ReplyCreated(std::move(fd), in.flags, std::move(reply));
+  ReplyCreated(std::move(fd), in.flags, ctx.uid(), std::move(reply));
 }
 
 void PassthroughFs::TmpFile(const Context& ctx, const req::TmpFile& in, ReplyCreate reply) {
@@ -294,7 +294,7 @@ void PassthroughFs::TmpFile(const Context& ctx, const req::TmpFile& in, ReplyCre
     fd.reset(::openat(parent->fd.get(), ".", flags, umask.Mode(in.mode)));
   }
   if (!fd) return reply.Error(Errno::Last());
-  ReplyCreated(std::move(fd), in.flags, std::move(reply));
+  ReplyCreated(std::move(fd), in.flags, ctx.uid(), std::move(reply));
 }
 
 void PassthroughFs::Read(const Context&, const req::Read& in, ReplyData reply) {

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "audited_fs.h"
+#include "caller_gate.h"
 #include "fusekit/log.h"
 #include "fusekit/session.h"
 #include "options.h"
@@ -163,6 +164,13 @@ int main(int argc, char** argv) {
   std::unique_ptr<passthroughfs::AuditTrail> trail;
   std::unique_ptr<passthroughfs::AuditedFs> audited;
   fusekit::Operations* served = fs->get();
+  std::unique_ptr<passthroughfs::CallerGate> gate;
+  if (cl.fs.policy.mirror_only) {
+    passthroughfs::Policy policy(cl.fs.policy);
+    gate = std::make_unique<passthroughfs::CallerGate>(
+        *served, [policy](uid_t uid) { return policy.Admits(uid); });
+    served = gate.get();
+  }
   if (!cl.fs.audit_path.empty()) {
     auto opened = passthroughfs::AuditTrail::Open(
         {.path = cl.fs.audit_path, .required = cl.fs.audit_required});
@@ -174,7 +182,7 @@ int main(int argc, char** argv) {
     trail = std::move(*opened);
     passthroughfs::PassthroughFs* inner = fs->get();
     audited = std::make_unique<passthroughfs::AuditedFs>(
-        *inner, *trail, [inner](fusekit::NodeId node) { return inner->SourcePath(node); });
+        *served, *trail, [inner](fusekit::NodeId node) { return inner->SourcePath(node); });
     served = audited.get();
     config.on_hangup = [t = trail.get()] { t->Reopen(); };
   }

@@ -201,7 +201,8 @@ ParseOutcome ParseCommandLine(int argc, char** argv) {
                  "chgrp-normal|ignore|deny, chmod-normal|ignore|deny, delete-deny, rename-deny, "
                  "hide-hard-links, ctime-from-mtime, map=, uid-offset=, gid-offset=, chmod-filter=, "
                  "chmod-allow-x, xattr-none, xattr-ro, xattr-rw, create-as-user, create-as-mounter, "
-                 "create-for-user=, create-for-group=, create-with-perms=, audit=PATH, "
+                 "create-for-user=, create-for-group=, create-with-perms=, mirror=, mirror-only=, "
+                 "realistic-permissions, audit=PATH, "
                  "audit-required")
       ->allow_extra_args(false);
   app.add_flag("-f,--foreground", cl.foreground, "stay in the foreground");
@@ -265,8 +266,9 @@ ParseOutcome ParseCommandLine(int argc, char** argv) {
   if (cl.fs.policy.ChangesPermissions()) {
     if (cl.fs.no_default_permissions) {
       return usage_error(
-          "-o no_default_permissions cannot go with force-user=, force-group=, perms=, map= or "
-          "the offsets: the kernel enforces the owners and permission bits they show");
+          "-o no_default_permissions cannot go with force-user=, force-group=, perms=, map=, "
+          "the offsets, mirror=, mirror-only= or realistic-permissions: the kernel enforces the "
+          "owners and permission bits they show");
     }
     cl.mount.default_permissions = true;
   }

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <pwd.h>
+
 #include <algorithm>
 #include <climits>
 #include <cstdlib>
@@ -265,7 +267,8 @@ TEST(OptionsTest, BadValuesExitTwo) {
         "map=@root/nobody", "uid-offset=", "uid-offset=1.5", "gid-offset=99999999999", "chmod-filter=",
         "chmod-filter=u+q", "chmod-allow-x=1", "xattr-ro=yes", "xattr-none=1", "create-for-user=",
         "create-for-group=no-such-group-here", "create-with-perms=", "create-as-user=1", "audit=",
-        "audit-required=1", "audit-required"}) {
+        "audit-required=1", "audit-required", "mirror=", "mirror=no-such-user-here",
+        "mirror-only=@no-such-group-here", "realistic-permissions=1"}) {
     auto [code, err] = ParseFails({"src", "mnt", "-o", o});
     EXPECT_EQ(code, 2) << o;
     // One line, naming the option.
@@ -307,6 +310,16 @@ TEST(OptionsTest, PolicyOptionsAsBindfsSpellsThem) {
   EXPECT_EQ(creation.fs.policy.create_with_perms.Apply(S_IFREG | 0777), static_cast<mode_t>(S_IFREG | 0640));
   EXPECT_FALSE(WithO("create-for-user=4,create-as-user").fs.policy.create_for_user);
   EXPECT_EQ(WithO("create-as-mounter").fs.policy.create_for_user, ::geteuid());
+  auto mirror = WithO("mirror=0:nobody");
+  EXPECT_EQ(mirror.fs.policy.mirror_users, (std::vector<uid_t>{0, ::getpwnam("nobody")->pw_uid}));
+  EXPECT_FALSE(mirror.fs.policy.mirror_only);
+  EXPECT_TRUE(mirror.mount.default_permissions);
+  // @group: its members, by the group database (root's primary group).
+  auto only = WithO("mirror-only=@root");
+  EXPECT_TRUE(only.fs.policy.mirror_only);
+  EXPECT_NE(std::find(only.fs.policy.mirror_users.begin(), only.fs.policy.mirror_users.end(), 0u),
+            only.fs.policy.mirror_users.end());
+  EXPECT_TRUE(WithO("realistic-permissions").fs.policy.realistic_permissions);
 }
 
 TEST(OptionsTest, AViewCannotGoWithoutKernelChecks) {

@@ -309,6 +309,8 @@ Timeout PassthroughFs::EntryTimeout() const {
 }
 
 Timeout PassthroughFs::AttrTimeout() const {
+  // mirror=: attributes differ by caller, and the kernel keeps one copy.
+  if (policy_.options().ShowsPerCaller()) return Timeout::zero();
   return !options_.attr_timeout && CachesCoherent() ? Seconds(kCoherentTimeout) : attr_timeout_;
 }
 
@@ -335,18 +337,38 @@ bool PassthroughFs::StartWatching(std::string& status) {
   if (auto root = inodes_->Get(kRootNode)) coherence_->Learned(*root, root->fd.get());
   // Listings without OPENDIR need the kernel to check access itself, and
   // a watcher that sees every change: fanotify's filesystem marks.
+  // mirror-only= refuses other callers' OPENDIR (CallerGate): a listing
+  // the kernel kept could reach them without one.
   no_opendir_ = std::string(coherence_->backend()) == "fanotify" &&
-                (kernel_checks_ || !options_.allow_other);
+                (kernel_checks_ || !options_.allow_other) && !policy_.options().mirror_only;
   status = std::string("watching SOURCE with ") + coherence_->backend() +
            (why.empty() ? "" : " (" + why + ")") + ", caches kept for an hour";
   return true;
 }
 
-Entry PassthroughFs::MakeEntry(const std::shared_ptr<Inode>& inode, const struct stat& st) const {
+Policy::Viewer PassthroughFs::ViewerFor(uid_t uid, int fd) const {
+  Policy::Viewer viewer{.uid = uid};
+  if (!policy_.NeedsMounterAccess() || fd < 0) return viewer;
+  viewer.mounter_access = 0;
+  for (int access : {R_OK, W_OK, X_OK}) {
+    if (::faccessat(fd, "", access, AT_EMPTY_PATH | AT_EACCESS) == 0)
+      viewer.mounter_access |= access;
+  }
+  return viewer;
+}
+
+Policy::Viewer PassthroughFs::ViewerFor(uid_t uid, Inode& inode) {
+  if (!policy_.NeedsMounterAccess()) return {.uid = uid};
+  auto fd = inodes_->Anchor(inode);
+  return ViewerFor(uid, fd ? fd->get() : -1);
+}
+
+Entry PassthroughFs::MakeEntry(const std::shared_ptr<Inode>& inode, const struct stat& st,
+                               uid_t viewer) {
   Entry e;
   e.node = inode->id;
   struct stat shown = st;
-  policy_.Show(shown);
+  policy_.Show(shown, ViewerFor(viewer, *inode));
   e.attr = Attr::FromStat(shown);
   e.entry_timeout = EntryTimeout();
   e.attr_timeout = AttrTimeout();
@@ -397,7 +419,7 @@ void PassthroughFs::PruneIfDue() {
 }
 
 Result<Entry> PassthroughFs::LookupChild(const Inode& parent, int parent_fd,
-                                         std::string_view name) {
+                                         std::string_view name, uid_t viewer) {
   Result<InodeStore::Found> found = Fail(ENOENT);
   if (name == "." || (name == ".." && parent.id == kRootNode)) {
     // ".." of the root stays at the root: never above SOURCE.
@@ -427,7 +449,7 @@ Result<Entry> PassthroughFs::LookupChild(const Inode& parent, int parent_fd,
   if (coherence_ && found->inode->type == S_IFDIR && !found->inode->watched.load()) {
     if (auto fd = inodes_->Anchor(*found->inode)) coherence_->Learned(*found->inode, fd->get());
   }
-  return MakeEntry(found->inode, found->st);
+  return MakeEntry(found->inode, found->st, viewer);
 }
 
 void PassthroughFs::Lookup(const Context& ctx, const req::Lookup& in, ReplyEntry reply) {
@@ -439,11 +461,11 @@ void PassthroughFs::Lookup(const Context& ctx, const req::Lookup& in, ReplyEntry
     if (in.name == "." && !inodes_->Get(ctx.node())) {
       auto revived = inodes_->Revive(ctx.node());
       if (!revived) return reply.Error(revived.error());
-      return reply.Ok(MakeEntry(revived->inode, revived->st));
+      return reply.Ok(MakeEntry(revived->inode, revived->st, ctx.uid()));
     }
     return reply.Error(parent.error());
   }
-  auto entry = LookupChild(*parent->inode, parent->fd.get(), in.name);
+  auto entry = LookupChild(*parent->inode, parent->fd.get(), in.name, ctx.uid());
   if (!entry) {
     if (entry.error() == Errno(ENOENT) && NegativeTimeout().count() > 0)
       return reply.Negative(NegativeTimeout());
@@ -457,7 +479,7 @@ void PassthroughFs::GetAttr(const Context& ctx, const req::GetAttr& in, ReplyAtt
   if (in.fh) {
     auto file = GetOpenFile(*in.fh);
     if (file && ::fstat(file->fd.get(), &st) == 0) {
-      policy_.Show(st);
+      policy_.Show(st, ViewerFor(ctx.uid(), file->fd.get()));
       return reply.Ok(Attr::FromStat(st), AttrTimeout());
     }
   }
@@ -465,7 +487,7 @@ void PassthroughFs::GetAttr(const Context& ctx, const req::GetAttr& in, ReplyAtt
   if (!inode) return reply.Error(inode.error());
   auto s = StatFd(inode->fd.get());
   if (!s) return reply.Error(s.error());
-  policy_.Show(*s);
+  policy_.Show(*s, ViewerFor(ctx.uid(), inode->fd.get()));
   reply.Ok(Attr::FromStat(*s), AttrTimeout());
 }
 
@@ -501,7 +523,7 @@ void PassthroughFs::SetAttr(const Context& ctx, const req::SetAttr& in, ReplyAtt
     // who may set setuid and setgid, and a chown to the owner already
     // shown changes nothing (a map may show two SOURCE owners as one).
     struct stat shown = *now;
-    policy_.Show(shown);
+    policy_.Show(shown, ViewerFor(ctx.uid(), inode->fd.get()));
     bool root = ctx.uid() == 0;
     if (allowed->mode && !root && now->st_uid != ctx.uid()) *allowed->mode &= ~S_ISUID;
     if (allowed->mode && !root && now->st_gid != ctx.gid()) *allowed->mode &= ~S_ISGID;
@@ -563,7 +585,7 @@ void PassthroughFs::SetAttr(const Context& ctx, const req::SetAttr& in, ReplyAtt
   }
   auto st = StatFd(inode->fd.get());
   if (!st) return reply.Error(st.error());
-  policy_.Show(*st);
+  policy_.Show(*st, ViewerFor(ctx.uid(), inode->fd.get()));
   reply.Ok(Attr::FromStat(*st), AttrTimeout());
 }
 
@@ -626,7 +648,7 @@ void PassthroughFs::CreateNode(const Context& ctx, std::string_view name, ReplyE
     auto applied = ApplyCreationPolicy(parent->fd.get(), n, made == Made::kDirectory, ctx.uid());
     if (!applied) return reply.Error(applied.error());
   }
-  auto entry = LookupChild(*parent->inode, parent->fd.get(), name);
+  auto entry = LookupChild(*parent->inode, parent->fd.get(), name, ctx.uid());
   if (!entry) return reply.Error(entry.error());
   reply.Ok(*entry);
 }
@@ -740,7 +762,7 @@ void PassthroughFs::Statx(const Context& ctx, const req::Statx& in, ReplyStatx r
   int flags = AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | (static_cast<int>(in.sx_flags) & AT_STATX_SYNC_TYPE);
   if (::statx(inode->fd.get(), "", flags, in.sx_mask ? in.sx_mask : STATX_BASIC_STATS, &sx) != 0)
     return reply.Error(Errno::Last());
-  policy_.Show(sx);
+  policy_.Show(sx, ViewerFor(ctx.uid(), inode->fd.get()));
   StatxAttr out;
   out.mask = sx.stx_mask;
   out.blksize = sx.stx_blksize;

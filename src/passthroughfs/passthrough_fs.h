@@ -175,7 +175,7 @@ class PassthroughFs : public fusekit::Operations {
   // Looks `name` up below `parent` (open as `parent_fd`) without following
   // a final symlink and answers with a counted entry.
   fusekit::Result<fusekit::Entry> LookupChild(const Inode& parent, int parent_fd,
-                                              std::string_view name);
+                                              std::string_view name, uid_t viewer);
   // What CreateNode makes: a new inode (the creation policy applies), or a
   // new name for one that exists (it does not).
   enum class Made { kNode, kDirectory, kHardLink };
@@ -200,7 +200,14 @@ class PassthroughFs : public fusekit::Operations {
   bool RelieveFds();
   // Asks the kernel to drop inodes once fd-held ones near the budget.
   void PruneIfDue();
-  fusekit::Entry MakeEntry(const std::shared_ptr<Inode>& inode, const struct stat& st) const;
+  // `viewer`: the caller's uid, for the policy's views.
+  fusekit::Entry MakeEntry(const std::shared_ptr<Inode>& inode, const struct stat& st,
+                           uid_t viewer);
+  // Who asks, for the policy's views; with realistic-permissions also what
+  // the daemon's own credentials may do with the file (of `fd`, or of
+  // `inode`, pinned for it).
+  Policy::Viewer ViewerFor(uid_t uid, int fd) const;
+  Policy::Viewer ViewerFor(uid_t uid, Inode& inode);
   // The timeouts in force: an hour while SOURCE's changes reach the kernel
   // through the watcher (CachesCoherent), unless given; else the options'.
   fusekit::Timeout EntryTimeout() const;
@@ -249,7 +256,7 @@ class PassthroughFs : public fusekit::Operations {
   int DaemonOpenFlags(int flags) const;
 
   // Finishes a CREATE or TMPFILE whose file is open as `fd`.
-  void ReplyCreated(fusekit::UniqueFd fd, int flags, fusekit::ReplyCreate reply);
+  void ReplyCreated(fusekit::UniqueFd fd, int flags, uid_t viewer, fusekit::ReplyCreate reply);
 
   std::unique_ptr<InodeStore> inodes_;
   const std::string inode_status_;  // for the startup line

@@ -1,5 +1,7 @@
 #include "policy.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 
 namespace passthroughfs {
@@ -16,26 +18,48 @@ Id Mapped(const std::vector<std::pair<Id, Id>>& map, Id id, bool backwards) {
 
 }  // namespace
 
-void Policy::ShowFields(mode_t& mode, uid_t& uid, gid_t& gid, nlink_t& nlink) const {
+bool Policy::Mirrors(uid_t uid) const {
+  for (uid_t mirrored : options_.mirror_users)
+    if (mirrored == uid) return true;
+  return false;
+}
+
+bool Policy::Admits(uid_t uid) const { return !options_.mirror_only || uid == 0 || Mirrors(uid); }
+
+void Policy::ShowFields(mode_t& mode, uid_t& uid, gid_t& gid, nlink_t& nlink,
+                        const Viewer& viewer) const {
   uid = static_cast<uid_t>(Mapped(options_.user_map, uid, false) + options_.uid_offset);
   gid = static_cast<gid_t>(Mapped(options_.group_map, gid, false) + options_.gid_offset);
   if (options_.force_user) uid = *options_.force_user;
   if (options_.force_group) gid = *options_.force_group;
+  if (Mirrors(viewer.uid)) {
+    uid = viewer.uid;
+  } else if (!Admits(viewer.uid)) {
+    // As bindfs: nothing for anyone else to use (the daemon refuses them
+    // too: CallerGate).
+    mode &= ~mode_t{0777};
+    return;
+  }
   mode = options_.perms.Apply(mode);
+  if (options_.realistic_permissions) {
+    if (!(viewer.mounter_access & R_OK)) mode &= ~mode_t{0444};
+    if (!(viewer.mounter_access & W_OK)) mode &= ~mode_t{0222};
+    if (!(viewer.mounter_access & X_OK)) mode &= ~mode_t{0111};
+  }
   if (options_.hide_hard_links && !S_ISDIR(mode)) nlink = 1;
 }
 
-void Policy::Show(struct stat& st) const {
-  ShowFields(st.st_mode, st.st_uid, st.st_gid, st.st_nlink);
+void Policy::Show(struct stat& st, const Viewer& viewer) const {
+  ShowFields(st.st_mode, st.st_uid, st.st_gid, st.st_nlink, viewer);
   if (options_.ctime_from_mtime) st.st_ctim = st.st_mtim;
 }
 
-void Policy::Show(struct statx& stx) const {
+void Policy::Show(struct statx& stx, const Viewer& viewer) const {
   mode_t mode = stx.stx_mode;
   uid_t uid = stx.stx_uid;
   gid_t gid = stx.stx_gid;
   nlink_t nlink = stx.stx_nlink;
-  ShowFields(mode, uid, gid, nlink);
+  ShowFields(mode, uid, gid, nlink, viewer);
   stx.stx_mode = static_cast<uint16_t>(mode);
   stx.stx_uid = uid;
   stx.stx_gid = gid;

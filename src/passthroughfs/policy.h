@@ -52,6 +52,16 @@ struct PolicyOptions {
   bool rename_deny = false;  // rename fails with EPERM
   bool hide_hard_links = false;   // every file shows one link
   bool ctime_from_mtime = false;  // ctime shows the mtime
+  // mirror=: these callers see themselves as the owner of every file (the
+  // users named, and the members of the @groups named as the group
+  // database had them at mount time).
+  std::vector<uid_t> mirror_users;
+  // mirror-only=: and every other caller but root sees no permission bits
+  // and may not use the mount at all.
+  bool mirror_only = false;
+  // realistic-permissions: no read, write or execute bit is shown where
+  // the mounter (the daemon's own credentials) lacks that access.
+  bool realistic_permissions = false;
 
   // Whether what the mount shows differs from SOURCE.
   bool ChangesView() const { return ChangesPermissions() || hide_hard_links || ctime_from_mtime; }
@@ -59,8 +69,12 @@ struct PolicyOptions {
   // must then enforce (default_permissions).
   bool ChangesPermissions() const {
     return force_user || force_group || !perms.empty() || !user_map.empty() ||
-           !group_map.empty() || uid_offset != 0 || gid_offset != 0;
+           !group_map.empty() || uid_offset != 0 || gid_offset != 0 || ShowsPerCaller() ||
+           realistic_permissions;
   }
+  // Whether callers see different attributes of the same file: the kernel
+  // may then cache none (attribute timeouts of 0).
+  bool ShowsPerCaller() const { return !mirror_users.empty() || mirror_only; }
 };
 
 class Policy {
@@ -69,9 +83,22 @@ class Policy {
 
   const PolicyOptions& options() const { return options_; }
 
-  // SOURCE's attributes as the mount shows them.
-  void Show(struct stat& st) const;
-  void Show(struct statx& stx) const;
+  // Who looks at a file: the views that depend on it.
+  struct Viewer {
+    uid_t uid = 0;
+    // R_OK | W_OK | X_OK: what the mounter may do with the file (asked
+    // only with realistic-permissions; NeedsMounterAccess).
+    int mounter_access = 7;
+  };
+  bool NeedsMounterAccess() const { return options_.realistic_permissions; }
+
+  // SOURCE's attributes as the mount shows them to `viewer`.
+  void Show(struct stat& st, const Viewer& viewer) const;
+  void Show(struct statx& stx, const Viewer& viewer) const;
+
+  // mirror-only=: whether `uid` may use the mount at all (root and the
+  // mirrored users may).
+  bool Admits(uid_t uid) const;
 
   // What of a SETATTR reaches SOURCE. Fails (EPERM) when a part is
   // denied, before any part is made; an ignored part is left out.
@@ -120,7 +147,9 @@ class Policy {
 
  private:
   // The fields both stat shapes share, shown in place.
-  void ShowFields(mode_t& mode, uid_t& uid, gid_t& gid, nlink_t& nlink) const;
+  void ShowFields(mode_t& mode, uid_t& uid, gid_t& gid, nlink_t& nlink,
+                  const Viewer& viewer) const;
+  bool Mirrors(uid_t uid) const;
 
   PolicyOptions options_;
 };

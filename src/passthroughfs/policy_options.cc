@@ -60,6 +60,41 @@ bool ParseMap(const std::string& value, PolicyOptions& policy, std::string& expe
   return true;
 }
 
+// The users in `gid`, as the group database has them now: its listed
+// members and the users whose primary group it is.
+std::vector<uid_t> MembersOf(gid_t gid) {
+  std::vector<uid_t> uids;
+  if (const group* gr = ::getgrgid(gid)) {
+    for (char** name = gr->gr_mem; name && *name; ++name)
+      if (const passwd* pw = ::getpwnam(*name)) uids.push_back(pw->pw_uid);
+  }
+  ::setpwent();
+  while (const passwd* pw = ::getpwent())
+    if (pw->pw_gid == gid) uids.push_back(pw->pw_uid);
+  ::endpwent();
+  return uids;
+}
+
+// mirror=user1:@group1:... (':' between items: ',' separates options).
+bool ParseMirror(const std::string& value, PolicyOptions& policy, std::string& expected) {
+  expected = "users and @groups that exist, ':' between them, e.g. alice:@staff";
+  if (value.empty()) return false;
+  std::stringstream items(value);
+  std::string item;
+  while (std::getline(items, item, ':')) {
+    if (!item.empty() && item[0] == '@') {
+      gid_t gid;
+      if (!ParseGroup(item.substr(1), gid)) return false;
+      for (uid_t uid : MembersOf(gid)) policy.mirror_users.push_back(uid);
+    } else {
+      uid_t uid;
+      if (!ParseUser(item, uid)) return false;
+      policy.mirror_users.push_back(uid);
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 PolicyItem ApplyPolicyOption(const std::string& key, const std::string& value, bool has_value,
@@ -73,7 +108,8 @@ PolicyItem ApplyPolicyOption(const std::string& key, const std::string& value, b
   const std::pair<const char*, bool*> flags[] = {
       {"delete-deny", &policy.delete_deny},       {"rename-deny", &policy.rename_deny},
       {"hide-hard-links", &policy.hide_hard_links}, {"ctime-from-mtime", &policy.ctime_from_mtime},
-      {"chmod-allow-x", &policy.chmod_allow_x},   {"xattr-ro", &policy.xattr_read_only}};
+      {"chmod-allow-x", &policy.chmod_allow_x},   {"xattr-ro", &policy.xattr_read_only},
+      {"realistic-permissions", &policy.realistic_permissions}};
   for (auto [name, field] : flags) {
     if (key != name) continue;
     if (has_value) return bad("takes no value");
@@ -131,6 +167,12 @@ PolicyItem ApplyPolicyOption(const std::string& key, const std::string& value, b
     std::string why;
     if (value.empty()) return bad("a chmod-like list, e.g. 0644:a+X");
     if (!PermSpec::Parse(value, *field, why)) return bad(why);
+    return PolicyItem::kApplied;
+  }
+  if (key == "mirror" || key == "mirror-only") {
+    std::string why;
+    if (!ParseMirror(value, policy, why)) return bad(why);
+    policy.mirror_only |= key == "mirror-only";
     return PolicyItem::kApplied;
   }
   if (key == "map") {

@@ -1,5 +1,7 @@
 #include "policy.h"
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 namespace passthroughfs {
@@ -26,7 +28,7 @@ struct stat FileStat(mode_t mode, uid_t uid, gid_t gid, nlink_t nlink = 1) {
 TEST(PolicyShow, NoOptionsShowsSourceAsItIs) {
   Policy policy;
   struct stat st = FileStat(S_IFREG | 0640, 1000, 100, 3);
-  policy.Show(st);
+  policy.Show(st, {});
   EXPECT_EQ(st.st_mode, static_cast<mode_t>(S_IFREG | 0640));
   EXPECT_EQ(st.st_uid, 1000u);
   EXPECT_EQ(st.st_gid, 100u);
@@ -42,13 +44,64 @@ TEST(PolicyShow, ForcedOwnerGroupAndPerms) {
   Policy policy(o);
   struct stat file = FileStat(S_IFREG | 0755, 1000, 100);
   struct stat dir = FileStat(S_IFDIR | 0700, 0, 0, 2);
-  policy.Show(file);
-  policy.Show(dir);
+  policy.Show(file, {});
+  policy.Show(dir, {});
   EXPECT_EQ(file.st_mode, static_cast<mode_t>(S_IFREG | 0400));
   EXPECT_EQ(dir.st_mode, static_cast<mode_t>(S_IFDIR | 0500));
   EXPECT_EQ(file.st_uid, 33u);
   EXPECT_EQ(dir.st_gid, 65534u);
   EXPECT_TRUE(policy.options().ChangesView());
+}
+
+TEST(PolicyShow, MirroredCallersSeeThemselvesAsOwners) {
+  PolicyOptions o = WithPerms("0600:u+D");
+  o.mirror_users = {1000, 1001};
+  Policy policy(o);
+  EXPECT_TRUE(o.ShowsPerCaller());
+  EXPECT_TRUE(o.ChangesPermissions());
+  for (uid_t viewer : {1000u, 1001u}) {
+    struct stat st = FileStat(S_IFDIR | 0755, 0, 100);
+    policy.Show(st, {.uid = viewer});
+    EXPECT_EQ(st.st_uid, viewer);
+    EXPECT_EQ(st.st_gid, 100u);  // the group is not mirrored
+    EXPECT_EQ(st.st_mode, static_cast<mode_t>(S_IFDIR | 0700));
+  }
+  // Anyone else sees SOURCE's owner; everyone may use the mount.
+  struct stat other = FileStat(S_IFREG | 0644, 0, 100);
+  policy.Show(other, {.uid = 1002});
+  EXPECT_EQ(other.st_uid, 0u);
+  EXPECT_EQ(other.st_mode, static_cast<mode_t>(S_IFREG | 0600));
+  EXPECT_TRUE(policy.Admits(1002));
+}
+
+TEST(PolicyShow, MirrorOnlyShowsOthersNoBitsAndAdmitsRootAndTheMirrored) {
+  PolicyOptions o;
+  o.mirror_users = {1000};
+  o.mirror_only = true;
+  Policy policy(o);
+  struct stat other = FileStat(S_IFREG | 0777, 0, 0);
+  policy.Show(other, {.uid = 1002});
+  EXPECT_EQ(other.st_mode, static_cast<mode_t>(S_IFREG));
+  struct stat root = FileStat(S_IFREG | 0755, 5, 5);
+  policy.Show(root, {.uid = 0});
+  EXPECT_EQ(root.st_mode, static_cast<mode_t>(S_IFREG | 0755));
+  EXPECT_EQ(root.st_uid, 5u);
+  EXPECT_TRUE(policy.Admits(0));
+  EXPECT_TRUE(policy.Admits(1000));
+  EXPECT_FALSE(policy.Admits(1002));
+}
+
+TEST(PolicyShow, RealisticPermissionsHideWhatTheMounterCannotDo) {
+  PolicyOptions o;
+  o.realistic_permissions = true;
+  Policy policy(o);
+  EXPECT_TRUE(policy.NeedsMounterAccess());
+  struct stat st = FileStat(S_IFREG | 0777, 0, 0);
+  policy.Show(st, {.uid = 1000, .mounter_access = R_OK});
+  EXPECT_EQ(st.st_mode, static_cast<mode_t>(S_IFREG | 0444));
+  st = FileStat(S_IFREG | 0640, 0, 0);
+  policy.Show(st, {.uid = 1000, .mounter_access = R_OK | W_OK | X_OK});
+  EXPECT_EQ(st.st_mode, static_cast<mode_t>(S_IFREG | 0640));
 }
 
 TEST(PolicyShow, HiddenHardLinksAndCtimeFromMtime) {
@@ -58,8 +111,8 @@ TEST(PolicyShow, HiddenHardLinksAndCtimeFromMtime) {
   Policy policy(o);
   struct stat file = FileStat(S_IFREG | 0644, 0, 0, 4);
   struct stat dir = FileStat(S_IFDIR | 0755, 0, 0, 5);
-  policy.Show(file);
-  policy.Show(dir);
+  policy.Show(file, {});
+  policy.Show(dir, {});
   EXPECT_EQ(file.st_nlink, 1u);
   EXPECT_EQ(dir.st_nlink, 5u) << "a directory's count says how many subdirectories it has";
   EXPECT_EQ(file.st_ctim.tv_sec, 100);
@@ -75,7 +128,7 @@ TEST(PolicyShow, StatxShowsTheSame) {
   stx.stx_mode = S_IFREG | 0666;
   stx.stx_uid = 1;
   stx.stx_nlink = 2;
-  policy.Show(stx);
+  policy.Show(stx, {});
   EXPECT_EQ(stx.stx_mode, S_IFREG | 0600);
   EXPECT_EQ(stx.stx_uid, 7u);
   EXPECT_EQ(stx.stx_nlink, 1u);
@@ -87,7 +140,7 @@ TEST(PolicyShow, MapsAndOffsetsOwnersBothWays) {
   o.group_map = {{100, 200}};
   Policy mapped(o);
   struct stat st = FileStat(S_IFREG | 0644, 1000, 100);
-  mapped.Show(st);
+  mapped.Show(st, {});
   EXPECT_EQ(st.st_uid, 2000u);
   EXPECT_EQ(st.st_gid, 200u);
   EXPECT_EQ(mapped.SourceUid(2000), 1000u);
@@ -104,7 +157,7 @@ TEST(PolicyShow, MapsAndOffsetsOwnersBothWays) {
   offsets.gid_offset = -10;
   Policy shifted(offsets);
   struct stat other = FileStat(S_IFREG | 0644, 1000, 100);
-  shifted.Show(other);
+  shifted.Show(other, {});
   EXPECT_EQ(other.st_uid, 101000u);
   EXPECT_EQ(other.st_gid, 90u);
   EXPECT_EQ(shifted.SourceUid(101000), 1000u);

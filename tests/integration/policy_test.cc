@@ -235,6 +235,51 @@ TEST_P(PolicyMount, HiddenHardLinksAndCtimeFromMtime) {
   EXPECT_EQ(Stat(source_ + "/file").st_nlink, 2u);
 }
 
+// mirror=: each mirrored user sees itself as the owner of every file (and
+// gets the owner's bits), everyone else SOURCE's owner. The view depends
+// on who asks, so the kernel may cache no attributes: asked one after the
+// other, each sees its own.
+TEST_P(PolicyMount, MirroredUsersSeeThemselvesAsOwners) {
+  ASSERT_NO_FATAL_FAILURE(Mount("mirror=nobody"));
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_EQ(As("nobody", "test \"$(stat -c %u '" + mnt_ + "/file')\" = " +
+                               std::to_string(nobody_)),
+              0);
+    EXPECT_EQ(As("daemon", "test \"$(stat -c %u '" + mnt_ + "/file')\" = 0"), 0);
+  }
+  EXPECT_EQ(As("nobody", "cat '" + mnt_ + "/file' >/dev/null && ls '" + mnt_ + "/dir' >/dev/null"),
+            0);
+  EXPECT_NE(As("daemon", "cat '" + mnt_ + "/file' >/dev/null"), 0);
+  EXPECT_EQ(Stat(source_ + "/file").st_uid, 0u);
+}
+
+// mirror-only=: anyone else but root sees no permission bits and is
+// refused, even for what the kernel cached while a mirrored user looked.
+TEST_P(PolicyMount, MirrorOnlyShutsOutEveryoneElse) {
+  Write(source_ + "/open", "open\n", 0644);
+  ASSERT_NO_FATAL_FAILURE(Mount("mirror-only=nobody"));
+  EXPECT_EQ(As("nobody", "cat '" + mnt_ + "/open' '" + mnt_ + "/file' >/dev/null"), 0);
+  EXPECT_EQ(As("daemon", "test \"$(stat -c %a '" + mnt_ + "')\" = 0"), 0);
+  EXPECT_NE(As("daemon", "stat '" + mnt_ + "/open' >/dev/null 2>&1"), 0);
+  EXPECT_NE(As("daemon", "cat '" + mnt_ + "/open' >/dev/null 2>&1"), 0);
+  EXPECT_NE(As("daemon", "ls '" + mnt_ + "' >/dev/null 2>&1"), 0);
+  EXPECT_NE(As("daemon", "touch '" + mnt_ + "/dropped' 2>/dev/null"), 0);
+  EXPECT_NE(::access((source_ + "/dropped").c_str(), F_OK), 0);
+  // Root is not shut out, and sees SOURCE's bits.
+  EXPECT_EQ(Stat(mnt_ + "/open").st_mode & 07777, 0644u);
+  EXPECT_EQ(RunCommand({"cat", mnt_ + "/open"}).output, "open\n");
+}
+
+// realistic-permissions: the bits the mounter (here root) cannot use are
+// not shown. root may read and write anything, but execute only what has
+// an execute bit.
+TEST_P(PolicyMount, RealisticPermissionsHideWhatTheMounterCannotDo) {
+  ASSERT_NO_FATAL_FAILURE(Mount("perms=0755,realistic-permissions"));
+  EXPECT_EQ(Stat(mnt_ + "/file").st_mode & 07777, 0644u);  // 0600 in SOURCE: no x for root
+  EXPECT_EQ(Stat(mnt_ + "/dir").st_mode & 07777, 0755u);
+  EXPECT_NE(As("nobody", "'" + mnt_ + "/file'"), 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Modes, PolicyMount,
                          ::testing::Values("passthrough=auto", "passthrough=never"),
                          [](const ::testing::TestParamInfo<const char*>& info) {
