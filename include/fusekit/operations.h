@@ -22,6 +22,9 @@ namespace fusekit {
 class Session;
 
 // Who asks, and whether the kernel has since interrupted the request.
+// Copyable: an operation that answers later, from another thread, keeps a
+// copy, and an INTERRUPT for its request still reaches that copy for as
+// long as one exists.
 struct Context {
   RequestHeader header;
   NodeId node() const { return header.node; }
@@ -32,7 +35,9 @@ struct Context {
   // operation should stop and answer EINTR.
   bool interrupted() const;
 
-  const std::atomic<bool>* interrupt_flag = nullptr;
+  // Set by the dispatcher; null in a context made by hand (never
+  // interrupted).
+  std::shared_ptr<const std::atomic<bool>> interrupt_flag;
 };
 
 // What INIT settled, given to Operations::Init.

@@ -92,7 +92,10 @@ OpenOptions PassthroughFs::FileOpenOptions(int flags, bool passthrough) const {
   // open on a local source (see SourceTraits::flush_reports_errors), whose writes went
   // to the backing file; Release invalidates the attributes mmap writes
   // changed.
-  o.noflush = (flags & O_ACCMODE) == O_RDONLY || (passthrough && !source_.flush_reports_errors);
+  // With forwarded locks FLUSH carries the closing process's lock owner,
+  // whose POSIX locks must then go.
+  o.noflush = !options_.lock_forwarding &&
+              ((flags & O_ACCMODE) == O_RDONLY || (passthrough && !source_.flush_reports_errors));
   o.direct_io = options_.direct_io || options_.cache == CacheMode::kNever;
   o.keep_cache = options_.cache == CacheMode::kAlways;
   o.parallel_direct_writes = o.direct_io;

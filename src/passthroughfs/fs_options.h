@@ -40,6 +40,9 @@ struct FsOptions {
   // while it cannot be written.
   std::string audit_path;
   bool audit_required = false;
+  // -o lock-forwarding: POSIX locks and flock taken on SOURCE as well
+  // (LockForwardingFs); by default the kernel keeps them, for the mount.
+  bool lock_forwarding = false;
   PassthroughMode passthrough = PassthroughMode::kAuto;
   bool direct_io = false;  // read/write through the daemon, mmap through the backing file
   CacheMode cache = CacheMode::kAuto;

@@ -12,6 +12,7 @@
 
 #include "audited_fs.h"
 #include "caller_gate.h"
+#include "lock_forwarding.h"
 #include "fusekit/log.h"
 #include "fusekit/session.h"
 #include "options.h"
@@ -164,6 +165,13 @@ int main(int argc, char** argv) {
   std::unique_ptr<passthroughfs::AuditTrail> trail;
   std::unique_ptr<passthroughfs::AuditedFs> audited;
   fusekit::Operations* served = fs->get();
+  std::unique_ptr<passthroughfs::LockForwardingFs> locks;
+  if (cl.fs.lock_forwarding) {
+    passthroughfs::PassthroughFs* inner = fs->get();
+    locks = std::make_unique<passthroughfs::LockForwardingFs>(
+        *served, [inner](fusekit::NodeId node) { return inner->OpenForLocks(node); });
+    served = locks.get();
+  }
   std::unique_ptr<passthroughfs::CallerGate> gate;
   if (cl.fs.policy.mirror_only) {
     passthroughfs::Policy policy(cl.fs.policy);

@@ -135,6 +135,11 @@ bool ApplyFsOption(const std::string& item, FsOptions& fs, std::string& error) {
   } else if (key == "audit") {
     if (value.empty()) return bad("a file's path");
     fs.audit_path = value;
+  } else if (key == "lock-forwarding" || key == "enable-lock-forwarding" ||
+             key == "disable-lock-forwarding") {
+    // bindfs spells it enable-/disable-lock-forwarding.
+    if (has_value) return bad("takes no value");
+    fs.lock_forwarding = key != "disable-lock-forwarding";
   } else if (key == "audit-required") {
     if (has_value) return bad("takes no value");
     fs.audit_required = true;
@@ -202,7 +207,8 @@ ParseOutcome ParseCommandLine(int argc, char** argv) {
                  "hide-hard-links, ctime-from-mtime, map=, uid-offset=, gid-offset=, chmod-filter=, "
                  "chmod-allow-x, xattr-none, xattr-ro, xattr-rw, create-as-user, create-as-mounter, "
                  "create-for-user=, create-for-group=, create-with-perms=, mirror=, mirror-only=, "
-                 "realistic-permissions, audit=PATH, "
+                 "realistic-permissions, lock-forwarding, enable-lock-forwarding, "
+                 "disable-lock-forwarding, audit=PATH, "
                  "audit-required")
       ->allow_extra_args(false);
   app.add_flag("-f,--foreground", cl.foreground, "stay in the foreground");

@@ -268,7 +268,7 @@ TEST(OptionsTest, BadValuesExitTwo) {
         "chmod-filter=u+q", "chmod-allow-x=1", "xattr-ro=yes", "xattr-none=1", "create-for-user=",
         "create-for-group=no-such-group-here", "create-with-perms=", "create-as-user=1", "audit=",
         "audit-required=1", "audit-required", "mirror=", "mirror=no-such-user-here",
-        "mirror-only=@no-such-group-here", "realistic-permissions=1"}) {
+        "mirror-only=@no-such-group-here", "realistic-permissions=1", "lock-forwarding=yes"}) {
     auto [code, err] = ParseFails({"src", "mnt", "-o", o});
     EXPECT_EQ(code, 2) << o;
     // One line, naming the option.
@@ -320,6 +320,10 @@ TEST(OptionsTest, PolicyOptionsAsBindfsSpellsThem) {
   EXPECT_NE(std::find(only.fs.policy.mirror_users.begin(), only.fs.policy.mirror_users.end(), 0u),
             only.fs.policy.mirror_users.end());
   EXPECT_TRUE(WithO("realistic-permissions").fs.policy.realistic_permissions);
+  EXPECT_FALSE(WithO("rw").fs.lock_forwarding);
+  EXPECT_TRUE(WithO("lock-forwarding").fs.lock_forwarding);
+  EXPECT_TRUE(WithO("enable-lock-forwarding").fs.lock_forwarding);
+  EXPECT_FALSE(WithO("lock-forwarding,disable-lock-forwarding").fs.lock_forwarding);
 }
 
 TEST(OptionsTest, AViewCannotGoWithoutKernelChecks) {

@@ -189,6 +189,7 @@ Config PassthroughFs::SessionConfig() const {
   if (!options_.splice) {
     config.want &= ~(cap::kSpliceRead | cap::kSpliceWrite | cap::kSpliceMove);
   }
+  if (options_.lock_forwarding) config.want |= cap::kPosixLocks | cap::kFlockLocks;
   if (options_.passthrough != PassthroughMode::kNever && BackingFile::MayRegister()) {
     config.want |= cap::kPassthrough;
   } else if (options_.writeback) {
@@ -387,6 +388,19 @@ Result<std::string> PassthroughFs::SourcePath(NodeId node) {
       (*path)[root.size()] == '/')
     return path->substr(root.size() + 1);
   return path;
+}
+
+Result<UniqueFd> PassthroughFs::OpenForLocks(NodeId node) {
+  auto pinned = Pin(node);
+  if (!pinned) return Fail(pinned.error());
+  // One description carries an owner's read and write locks alike; the
+  // kernel has checked each lock's type against the caller's own open.
+  Result<UniqueFd> fd = Fail(EBADF);
+  for (int flags : {O_RDWR, O_RDONLY, O_WRONLY}) {
+    fd = Reopen(pinned->fd.get(), flags);
+    if (fd) break;
+  }
+  return fd;
 }
 
 Result<PassthroughFs::Pinned> PassthroughFs::Pin(NodeId node) {

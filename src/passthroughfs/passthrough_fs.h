@@ -41,7 +41,8 @@ struct FsCounters {
 // POSIX locks and flock are left to the kernel (POSIX_LOCKS and FLOCK_LOCKS
 // are not negotiated): it implements them exactly, with native semantics,
 // for every process using the mount. Locks taken on SOURCE directly, beside
-// the mount, are not seen through it.
+// the mount, are not seen through it, unless -o lock-forwarding stacks
+// LockForwardingFs over this (then they are negotiated, and opens keep FLUSH).
 class PassthroughFs : public fusekit::Operations {
  public:
   // `source` is an O_PATH or O_RDONLY fd of the SOURCE directory.
@@ -77,6 +78,9 @@ class PassthroughFs : public fusekit::Operations {
   // the one its fd was last opened through), for the audit trail. A file
   // deleted or moved out of SOURCE gives its path as the kernel shows it.
   fusekit::Result<std::string> SourcePath(fusekit::NodeId node);
+  // SOURCE's file of `node` opened by the daemon for lock forwarding:
+  // read-write where it may be, else read-only or write-only.
+  fusekit::Result<fusekit::UniqueFd> OpenForLocks(fusekit::NodeId node);
   // One line for the startup message: whether kernel passthrough is on, and
   // why not when it is not; and how inodes are held.
   std::string PassthroughStatus() const;

@@ -240,23 +240,18 @@ class AsyncHello : public examples::HelloFs {
   void Init(const ConnectionInfo& info) override { io_uring = info.io_uring(); }
   void Lookup(const Context& ctx, const req::Lookup& in, ReplyEntry reply) override {
     auto r = std::make_shared<ReplyEntry>(std::move(reply));
-    Defer([this, ctx = Detached(ctx), in = std::string(in.name), r] {
+    Defer([this, ctx, in = std::string(in.name), r] {
       HelloFs::Lookup(ctx, req::Lookup{in}, std::move(*r));
     });
   }
   void GetAttr(const Context& ctx, const req::GetAttr& in, ReplyAttr reply) override {
     auto r = std::make_shared<ReplyAttr>(std::move(reply));
-    Defer([this, ctx = Detached(ctx), in, r] { HelloFs::GetAttr(ctx, in, std::move(*r)); });
+    Defer([this, ctx, in, r] { HelloFs::GetAttr(ctx, in, std::move(*r)); });
   }
 
   std::atomic<bool> io_uring{false};
 
  private:
-  static Context Detached(const Context& ctx) {
-    Context copy = ctx;
-    copy.interrupt_flag = nullptr;  // points into the dispatcher's frame
-    return copy;
-  }
   void Defer(std::function<void()> f) {
     {
       std::lock_guard lock(mutex_);

@@ -86,7 +86,7 @@ struct Caller {
 }  // namespace
 
 bool Context::interrupted() const {
-  return interrupt_flag != nullptr && interrupt_flag->load(std::memory_order_relaxed);
+  return interrupt_flag && interrupt_flag->load(std::memory_order_relaxed);
 }
 
 bool ConnectionInfo::passthrough() const { return has(abi::FUSE_PASSTHROUGH); }
@@ -175,12 +175,20 @@ Status Dispatcher::HandleInit(std::span<const std::byte> bytes, ReplySink& sink,
   return Ok();
 }
 
-void Dispatcher::Interrupt(RequestId target) {
-  std::lock_guard lock(inflight_mutex_);
-  auto it = inflight_.find(target.value);
-  // Not found: the request already finished (or has not been read yet, in
-  // which case the interrupt is lost and the request simply completes).
-  if (it != inflight_.end()) it->second->store(true, std::memory_order_relaxed);
+void Dispatcher::Interrupt(const RequestHeader& h, RequestId target,
+                           const std::shared_ptr<ReplySink>& sink) {
+  {
+    std::lock_guard lock(inflight_->mutex);
+    auto it = inflight_->flags.find(target.value);
+    if (it != inflight_->flags.end()) {
+      it->second->store(true, std::memory_order_relaxed);
+      return;
+    }
+  }
+  // Not found: finished (the kernel then ignores this answer), or read by
+  // another worker that has not registered it yet: EAGAIN makes the kernel
+  // queue the INTERRUPT again, so that it is not lost.
+  ReplyBase(sink, h.unique, h.opcode).Error(EAGAIN);
 }
 
 void Dispatcher::Handle(std::span<const std::byte> bytes, const std::shared_ptr<ReplySink>& sink) {
@@ -213,7 +221,7 @@ void Dispatcher::Handle(std::span<const std::byte> bytes, const std::shared_ptr<
         ops_.Forget(item.node, item.nlookup);
       return;
     case Opcode::INTERRUPT:
-      Interrupt(std::get<req::Interrupt>(request.body).target);
+      Interrupt(h, std::get<req::Interrupt>(request.body).target, sink);
       return;
     case Opcode::NOTIFY_REPLY: {
       Notifier::RetrieveDone done;
@@ -242,17 +250,23 @@ void Dispatcher::Handle(std::span<const std::byte> bytes, const std::shared_ptr<
       break;
   }
 
-  std::atomic<bool> interrupted{false};
-  Context ctx{h, &interrupted};
+  auto* flag = new std::atomic<bool>(false);
   {
-    std::lock_guard lock(inflight_mutex_);
-    inflight_[h.unique.value] = &interrupted;
+    std::lock_guard lock(inflight_->mutex);
+    inflight_->flags[h.unique.value] = flag;
   }
+  // The kernel reuses a unique once it is answered: the deleter removes
+  // the entry only if it is still this request's.
+  auto forget = [inflight = inflight_, unique = h.unique.value](std::atomic<bool>* done) {
+    {
+      std::lock_guard lock(inflight->mutex);
+      auto it = inflight->flags.find(unique);
+      if (it != inflight->flags.end() && it->second == done) inflight->flags.erase(it);
+    }
+    delete done;
+  };
+  Context ctx{h, std::shared_ptr<const std::atomic<bool>>(flag, std::move(forget))};
   Route(ctx, request, sink, start_ns);
-  {
-    std::lock_guard lock(inflight_mutex_);
-    inflight_.erase(h.unique.value);
-  }
 }
 
 void Dispatcher::Route(const Context& ctx, proto::Request& request,

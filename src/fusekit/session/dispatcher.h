@@ -36,16 +36,24 @@ class Dispatcher {
  private:
   void Route(const Context& ctx, proto::Request& request, const std::shared_ptr<ReplySink>& sink,
              uint64_t start_ns);
-  void Interrupt(RequestId target);
+  // Flags `target`; answers EAGAIN (the kernel sends the INTERRUPT again)
+  // when it is not found: a worker may have read it and not yet started.
+  void Interrupt(const RequestHeader& h, RequestId target, const std::shared_ptr<ReplySink>& sink);
 
   Operations& ops_;
   SessionShared& shared_;
   Stats& stats_;
   std::atomic<bool> destroyed_{false};
 
-  // Requests being handled, so that INTERRUPT can flag them.
-  std::mutex inflight_mutex_;
-  std::unordered_map<uint64_t, std::atomic<bool>*> inflight_;
+  // Requests being handled, so that INTERRUPT can flag them: an entry
+  // lives as long as its request's Context (or a copy of it) does, and is
+  // removed by the flag's deleter, which may run after the dispatcher is
+  // gone: hence shared.
+  struct Inflight {
+    std::mutex mutex;
+    std::unordered_map<uint64_t, std::atomic<bool>*> flags;
+  };
+  const std::shared_ptr<Inflight> inflight_ = std::make_shared<Inflight>();
 };
 
 }  // namespace fusekit

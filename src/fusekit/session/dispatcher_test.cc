@@ -10,6 +10,7 @@
 #include <future>
 #include <mutex>
 #include <stdexcept>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -66,6 +67,11 @@ class TestOps : public Operations {
     seen_header = ctx.header;
     reply.Ok(Attr{}, 1s);
   }
+  // GETLK answers later: the context and reply are kept for the test.
+  void GetLk(const Context& ctx, const req::GetLk&, ReplyLock reply) override {
+    kept_context = ctx;
+    kept_lock_reply = std::make_unique<ReplyLock>(std::move(reply));
+  }
   void SetXattr(const Context&, const req::SetXattr& r, ReplyEmpty reply) override {
     xattr_name = std::string(r.name);
     xattr_value.assign(reinterpret_cast<const char*>(r.value.data()), r.value.size());
@@ -94,6 +100,8 @@ class TestOps : public Operations {
   std::string xattr_name;
   std::string xattr_value;
   std::promise<void> waiting;
+  std::optional<Context> kept_context;
+  std::unique_ptr<ReplyLock> kept_lock_reply;
 };
 
 class DispatcherTest : public ::testing::Test {
@@ -395,10 +403,35 @@ TEST_F(DispatcherTest, InterruptFlagsTheRequestInFlight) {
   EXPECT_EQ(sent.error, EINTR);
 }
 
-TEST_F(DispatcherTest, InterruptForARequestNotInFlightIsIgnored) {
+// An operation that answers later keeps a copy of its context: the
+// INTERRUPT still reaches it, and once the copy is gone the request is
+// not found any more.
+TEST_F(DispatcherTest, InterruptReachesARequestAnsweredLater) {
+  InitAndClear();
+  Handle(RequestBuilder(FUSE_GETLK, 310).Struct(fuse_lk_in{}).Build());
+  ASSERT_TRUE(ops_.kept_context.has_value());
+  EXPECT_EQ(sink_->count(), 0u);
+  EXPECT_FALSE(ops_.kept_context->interrupted());
+  Handle(RequestBuilder(FUSE_INTERRUPT, 311, 0).Struct(fuse_interrupt_in{310}).Build());
+  EXPECT_TRUE(ops_.kept_context->interrupted());
+  EXPECT_EQ(sink_->count(), 0u);  // found: the INTERRUPT itself is not answered
+  ops_.kept_lock_reply->Error(EINTR);
+  ops_.kept_context.reset();
+  sink_->clear();
+  Handle(RequestBuilder(FUSE_INTERRUPT, 312, 0).Struct(fuse_interrupt_in{310}).Build());
+  EXPECT_EQ(sink_->only().error, EAGAIN);
+}
+
+// Not found: finished, or read by a worker that has not registered it
+// yet. EAGAIN makes the kernel send the INTERRUPT again (for a finished
+// request it finds nothing and drops the answer).
+TEST_F(DispatcherTest, InterruptForARequestNotInFlightIsAnsweredEagain) {
   InitAndClear();
   Handle(RequestBuilder(FUSE_INTERRUPT, 302, 0).Struct(fuse_interrupt_in{12345}).Build());
-  EXPECT_EQ(sink_->count(), 0u);
+  SentReply again = sink_->only();
+  EXPECT_EQ(again.unique, RequestId(302));
+  EXPECT_EQ(again.error, EAGAIN);
+  sink_->clear();
   // A later request with that unique is not affected.
   Handle(RequestBuilder(FUSE_GETATTR, 12345).Struct(fuse_getattr_in{}).Build());
   EXPECT_EQ(sink_->only().error, 0);
