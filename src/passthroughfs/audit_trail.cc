@@ -79,6 +79,9 @@ void AppendKey(std::string& out, std::string_view key) {
   out += ':';
 }
 
+// How long the writer lets records gather before it writes them.
+constexpr std::chrono::milliseconds kGather(5);
+
 }  // namespace
 
 std::string JsonString(std::string_view text) {
@@ -241,6 +244,12 @@ void AuditTrail::WriterLoop() {
                        [&] { return reopen_ || (!queue_.empty() && batch.empty()); });
       } else if (batch.empty()) {
         work_.wait(lock, ready);
+        // Let a burst gather (a record is queued per change, one at a
+        // time by a single-threaded tar): one write and one wakeup per
+        // few milliseconds, not per record.
+        work_.wait_for(lock, kGather, [&] {
+          return stop_ || reopen_ || queue_.size() >= options_.queue_capacity / 2;
+        });
       }
       if (stop_ && queue_.empty() && batch.empty()) return;
       reopen = std::exchange(reopen_, false);

@@ -278,7 +278,8 @@ void PassthroughFs::Create(const Context& ctx, const req::Create& in, ReplyCreat
   }
   if (!fd) return reply.Error(Errno::Last());
   if (!existed) {
-    auto applied = ApplyCreationPolicy(parent->fd.get(), name, /*is_dir=*/false, ctx.uid());
+    auto applied =
+        ApplyCreationPolicy(parent->fd.get(), name, /*is_dir=*/false, ctx.uid(), ctx.gid());
     if (!applied) return reply.Error(applied.error());
   }
   ReplyCreated(std::move(fd), in.flags, ctx.uid(), std::move(reply));
@@ -297,6 +298,8 @@ void PassthroughFs::TmpFile(const Context& ctx, const req::TmpFile& in, ReplyCre
     fd.reset(::openat(parent->fd.get(), ".", flags, umask.Mode(in.mode)));
   }
   if (!fd) return reply.Error(Errno::Last());
+  if (auto applied = ApplyCreationPolicy(fd.get(), ctx.uid(), ctx.gid()); !applied)
+    return reply.Error(applied.error());
   ReplyCreated(std::move(fd), in.flags, ctx.uid(), std::move(reply));
 }
 

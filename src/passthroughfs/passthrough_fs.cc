@@ -613,8 +613,21 @@ void PassthroughFs::ReadLink(const Context& ctx, const req::ReadLink&, ReplyData
   reply.Ok(std::string_view(target, static_cast<size_t>(n)));
 }
 
+Status PassthroughFs::ApplyCreationPolicy(int fd, uid_t creator, gid_t creator_gid) {
+  if (!policy_.ChangesCreation()) return Ok();
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return FailLast();
+  auto c = policy_.Created(st.st_mode, creator,
+                           st.st_gid == creator_gid ? std::optional<gid_t>(creator_gid) : std::nullopt);
+  if ((c.uid || c.gid) && ::fchown(fd, c.uid.value_or(static_cast<uid_t>(-1)),
+                                   c.gid.value_or(static_cast<gid_t>(-1))) != 0)
+    return FailLast();
+  if (c.mode && ::fchmod(fd, *c.mode) != 0) return FailLast();
+  return Ok();
+}
+
 Status PassthroughFs::ApplyCreationPolicy(int dir, const std::string& name, bool is_dir,
-                                          uid_t creator) {
+                                          uid_t creator, gid_t creator_gid) {
   if (!policy_.ChangesCreation()) return Ok();
   // Pinned once, never followed: the name may have been replaced since the
   // caller made it, and the daemon acts as root here.
@@ -628,7 +641,9 @@ Status PassthroughFs::ApplyCreationPolicy(int dir, const std::string& name, bool
     // left alone.
     return Ok();
   } else {
-    auto c = policy_.Created(st.st_mode);
+    auto c = policy_.Created(
+        st.st_mode, creator,
+        st.st_gid == creator_gid ? std::optional<gid_t>(creator_gid) : std::nullopt);
     if ((c.uid || c.gid) &&
         ::fchownat(node.get(), "", c.uid.value_or(static_cast<uid_t>(-1)),
                    c.gid.value_or(static_cast<gid_t>(-1)), AT_EMPTY_PATH) != 0)
@@ -659,7 +674,8 @@ void PassthroughFs::CreateNode(const Context& ctx, std::string_view name, ReplyE
     if (make(parent->fd.get(), n.c_str()) != 0) return reply.Error(Errno::Last());
   }
   if (made != Made::kHardLink) {
-    auto applied = ApplyCreationPolicy(parent->fd.get(), n, made == Made::kDirectory, ctx.uid());
+    auto applied =
+        ApplyCreationPolicy(parent->fd.get(), n, made == Made::kDirectory, ctx.uid(), ctx.gid());
     if (!applied) return reply.Error(applied.error());
   }
   auto entry = LookupChild(*parent->inode, parent->fd.get(), name, ctx.uid());

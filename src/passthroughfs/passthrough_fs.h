@@ -188,7 +188,10 @@ class PassthroughFs : public fusekit::Operations {
   // is removed again, so that nothing is left half made.
   // `creator`: the caller's uid, which a node it just made has.
   fusekit::Status ApplyCreationPolicy(int dir, const std::string& name, bool is_dir,
-                                      uid_t creator);
+                                      uid_t creator, gid_t creator_gid);
+  // The same on an O_TMPFILE file, open as `fd`: it has no name to remove,
+  // so a failure is only reported (the file goes when `fd` is closed).
+  fusekit::Status ApplyCreationPolicy(int fd, uid_t creator, gid_t creator_gid);
   // Runs `make` (a *at() creation call relative to the parent's fd) as the
   // caller, then looks the new name up to answer with its entry.
   template <typename MakeFn>

@@ -95,8 +95,17 @@ fusekit::Result<Policy::SetattrPlan> Policy::Setattr(const SetattrAsked& asked) 
   return plan;
 }
 
-Policy::Creation Policy::Created(mode_t mode) const {
+Policy::Creation Policy::Created(mode_t mode, uid_t caller_uid,
+                                 std::optional<gid_t> caller_gid) const {
   Creation c{.uid = options_.create_for_user, .gid = options_.create_for_group, .mode = {}};
+  if (!c.uid) {
+    auto source = SourceUid(caller_uid);
+    if (source && *source != caller_uid) c.uid = source;
+  }
+  if (!c.gid && caller_gid) {
+    auto source = SourceGid(*caller_gid);
+    if (source && *source != *caller_gid) c.gid = source;
+  }
   if (!options_.create_with_perms.empty() && !S_ISLNK(mode)) {
     mode_t shown = options_.create_with_perms.Apply(mode) & 07777;
     // A chown clears setuid/setgid: the chmod after it must not set them

@@ -123,17 +123,21 @@ class Policy {
   // access ACL (which rewrites the mode) where chmod is not plain.
   fusekit::Status MayChangeXattr(std::string_view name) const;
 
-  // What SOURCE's new file gets after it was made as the caller: an owner
-  // or group to give it, and its permission bits (a symlink's are none).
+  // What SOURCE's new file (`mode`) gets after it was made as the caller
+  // (`caller_uid`; `caller_gid` where the file has the caller's group, not
+  // a setgid directory's): an owner or group to give it, and its
+  // permission bits (a symlink's are none). Under map= and the offsets it
+  // gets the ids that show as the caller's, as bindfs gives them.
   struct Creation {
     std::optional<uid_t> uid;
     std::optional<gid_t> gid;
     std::optional<mode_t> mode;
   };
-  Creation Created(mode_t mode) const;
+  Creation Created(mode_t mode, uid_t caller_uid, std::optional<gid_t> caller_gid) const;
   bool ChangesCreation() const {
     return options_.create_for_user || options_.create_for_group ||
-           !options_.create_with_perms.empty();
+           !options_.create_with_perms.empty() || !options_.user_map.empty() ||
+           !options_.group_map.empty() || options_.uid_offset != 0 || options_.gid_offset != 0;
   }
 
   // The SOURCE owner for an owner a chown through the mount names: map=

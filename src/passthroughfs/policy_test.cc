@@ -222,7 +222,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(PolicyRules, CreatedFilesGetTheirOwnerAndBits) {
   EXPECT_FALSE(Policy().ChangesCreation());
-  auto none = Policy().Created(S_IFREG | 0644);
+  auto none = Policy().Created(S_IFREG | 0644, 0, 0);
   EXPECT_FALSE(none.uid || none.gid || none.mode);
   PolicyOptions o = WithPerms("");
   o.create_for_user = 33;
@@ -231,17 +231,36 @@ TEST(PolicyRules, CreatedFilesGetTheirOwnerAndBits) {
   ASSERT_TRUE(PermSpec::Parse("0600:u+X", o.create_with_perms, error));
   Policy policy(o);
   EXPECT_TRUE(policy.ChangesCreation());
-  auto file = policy.Created(S_IFREG | 0644);
+  auto file = policy.Created(S_IFREG | 0644, 0, 0);
   EXPECT_EQ(file.uid, 33u);
   EXPECT_EQ(file.gid, 44u);
   EXPECT_EQ(file.mode, 0600u);
   PolicyOptions setid = o;
   ASSERT_TRUE(PermSpec::Parse("u+s", setid.create_with_perms, error));
-  EXPECT_EQ(Policy(setid).Created(S_IFREG | 0755).mode, std::nullopt)
+  EXPECT_EQ(Policy(setid).Created(S_IFREG | 0755, 0, 0).mode, std::nullopt)
       << "no setuid put back after the chown to create-for-user";
-  EXPECT_EQ(policy.Created(S_IFDIR | 0755).mode, 0700u);
-  EXPECT_FALSE(policy.Created(S_IFLNK | 0777).mode) << "a symlink has no bits to set";
-  EXPECT_FALSE(policy.Created(S_IFREG | 0600).mode) << "nothing to change";
+  EXPECT_EQ(policy.Created(S_IFDIR | 0755, 0, 0).mode, 0700u);
+  EXPECT_FALSE(policy.Created(S_IFLNK | 0777, 0, 0).mode) << "a symlink has no bits to set";
+  EXPECT_FALSE(policy.Created(S_IFREG | 0600, 0, 0).mode) << "nothing to change";
+}
+
+// map= and the offsets: what the caller makes belongs in SOURCE to the ids
+// that show as the caller's; a group from a setgid directory stays.
+TEST(PolicyRules, CreatedFilesAreMappedBackToWhatShowsAsTheCaller) {
+  PolicyOptions o;
+  o.user_map = {{1000, 2000}};
+  o.gid_offset = 100;
+  Policy policy(o);
+  EXPECT_TRUE(policy.ChangesCreation());
+  auto made = policy.Created(S_IFREG | 0644, 2000, 150);
+  EXPECT_EQ(made.uid, 1000u);
+  EXPECT_EQ(made.gid, 50u);
+  auto unmapped = policy.Created(S_IFREG | 0644, 3000, std::nullopt);
+  EXPECT_EQ(unmapped.uid, std::nullopt);
+  EXPECT_EQ(unmapped.gid, std::nullopt) << "a setgid directory's group is kept";
+  EXPECT_EQ(policy.Created(S_IFREG | 0644, 0, 50).gid, std::nullopt) << "no gid below 0";
+  o.create_for_user = 7;
+  EXPECT_EQ(Policy(o).Created(S_IFREG | 0644, 2000, 150).uid, 7u) << "create-for-user wins";
 }
 
 TEST(PolicyRules, XattrReadOnly) {

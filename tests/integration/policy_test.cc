@@ -134,6 +134,14 @@ TEST_P(PolicyMount, MappedOwnersShowAndChownMapsBack) {
   EXPECT_EQ(inner.st_uid, nobody_);
   EXPECT_EQ(inner.st_gid, 5u);
   EXPECT_EQ(Stat(mnt_ + "/dir/inner").st_uid, daemon);
+  // What daemon makes is nobody's in SOURCE, so that it shows as daemon's.
+  ASSERT_EQ(::mkdir((source_ + "/shared").c_str(), 0777), 0);
+  ASSERT_EQ(::chmod((source_ + "/shared").c_str(), 0777), 0);
+  EXPECT_EQ(As("daemon", "echo x > '" + mnt_ + "/shared/new' && mkdir '" + mnt_ + "/shared/sub'"),
+            0);
+  EXPECT_EQ(Stat(source_ + "/shared/new").st_uid, nobody_);
+  EXPECT_EQ(Stat(source_ + "/shared/sub").st_uid, nobody_);
+  EXPECT_EQ(Stat(mnt_ + "/shared/new").st_uid, daemon);
 }
 
 TEST_P(PolicyMount, ChmodFilterAndReadOnlyXattrs) {
@@ -171,6 +179,15 @@ TEST_P(PolicyMount, CreatedFilesGetTheOwnerAndBitsOfTheCreationPolicy) {
   EXPECT_EQ(Stat(source_ + "/file").st_mode & 07777, 0600u);
   // And the mount shows what SOURCE has.
   EXPECT_EQ(Stat(mnt_ + "/created").st_uid, nobody_);
+  // An O_TMPFILE file, named later with linkat, gets it too.
+  int fd = ::open(mnt_.c_str(), O_TMPFILE | O_WRONLY, 0644);
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  ASSERT_EQ(::linkat(fd, "", AT_FDCWD, (mnt_ + "/named").c_str(), AT_EMPTY_PATH), 0)
+      << std::strerror(errno);
+  ::close(fd);
+  struct stat named = Stat(source_ + "/named");
+  EXPECT_EQ(named.st_uid, nobody_);
+  EXPECT_EQ(named.st_mode & 07777, 0600u);
 }
 
 // The set users write together for a shared folder: everything shown as
