@@ -62,7 +62,8 @@ stress: build
 # table and writes bench/results/{latest.csv,ratios.png}; then daemon
 # memory per inode, the scale row (1,000,000 files, bench/scale.sh) and the
 # coherence figures (staleness, warm metadata, the watcher's cost,
-# bench/coherence.sh). BENCH_SIZE,
+# bench/coherence.sh), and bindfs against passthroughfs with the same
+# policy, with the cost of audit= (bench/policy.sh). BENCH_SIZE,
 # BENCH_REPEATS, BENCH_DIR tune it (see bench/run.sh).
 bench: build
 	@./bench/run.sh
@@ -70,6 +71,7 @@ bench: build
 	@MEMORY_INODES=never ./bench/memory.sh
 	@./bench/scale.sh
 	@./bench/coherence.sh
+	@./bench/policy.sh
 	@build/release/bench/proto_bench --benchmark_min_time=0.2
 
 clean:
