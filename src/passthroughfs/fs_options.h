@@ -69,6 +69,11 @@ struct FsOptions {
   bool default_permissions = false;
   bool no_default_permissions = false;  // keep it off even with allow_other
   bool allow_other = false;
+  // A bindfs option was given (force-user=, perms=, delete-deny, ...):
+  // allow_other then follows bindfs's default (CommandLine), unless
+  // no-allow-other (bindfs's spelling) says otherwise.
+  bool policy_given = false;
+  bool no_allow_other = false;
   bool read_only = false;
   // POSIX ACLs enforced by the kernel where SOURCE has them: -o acl, -o
   // noacl; unset, on when the kernel checks permissions anyway

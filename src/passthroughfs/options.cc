@@ -60,6 +60,17 @@ fusekit::Result<std::vector<std::string>> ParseMountItem(fusekit::MountOptions& 
   return rest;
 }
 
+// /etc/fuse.conf has user_allow_other (fusermount3 then lets a user mount
+// with allow_other).
+bool FuseConfAllowsOther() {
+  std::ifstream conf("/etc/fuse.conf");
+  for (std::string line; std::getline(conf, line);) {
+    auto start = line.find_first_not_of(" \t");
+    if (start != std::string::npos && line.compare(start, 16, "user_allow_other") == 0) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 bool IsIgnoredMountOption(const std::string& item) {
@@ -140,6 +151,9 @@ bool ApplyFsOption(const std::string& item, FsOptions& fs, std::string& error) {
     // bindfs spells it enable-/disable-lock-forwarding.
     if (has_value) return bad("takes no value");
     fs.lock_forwarding = key != "disable-lock-forwarding";
+  } else if (key == "no-allow-other") {
+    if (has_value) return bad("takes no value");
+    fs.no_allow_other = true;
   } else if (key == "audit-required") {
     if (has_value) return bad("takes no value");
     fs.audit_required = true;
@@ -171,7 +185,9 @@ bool ApplyFsOption(const std::string& item, FsOptions& fs, std::string& error) {
   } else {
     std::string expected;
     switch (ApplyPolicyOption(key, value, has_value, fs.policy, expected)) {
-      case PolicyItem::kApplied: break;
+      case PolicyItem::kApplied:
+        fs.policy_given = true;
+        break;
       case PolicyItem::kBad: return bad(expected.c_str());
       case PolicyItem::kNotPolicy:
         error = "unknown option -o " + item + " (see --help)";
@@ -208,7 +224,7 @@ ParseOutcome ParseCommandLine(int argc, char** argv) {
                  "chmod-allow-x, xattr-none, xattr-ro, xattr-rw, create-as-user, create-as-mounter, "
                  "create-for-user=, create-for-group=, create-with-perms=, mirror=, mirror-only=, "
                  "realistic-permissions, lock-forwarding, enable-lock-forwarding, "
-                 "disable-lock-forwarding, audit=PATH, "
+                 "disable-lock-forwarding, no-allow-other, audit=PATH, "
                  "audit-required")
       ->allow_extra_args(false);
   app.add_flag("-f,--foreground", cl.foreground, "stay in the foreground");
@@ -278,6 +294,13 @@ ParseOutcome ParseCommandLine(int argc, char** argv) {
     }
     cl.mount.default_permissions = true;
   }
+  // bindfs adds allow_other unless told no-allow-other: a bindfs fstab line
+  // (force-user=www,perms=...) is written for other users. Only where
+  // fusermount3 would allow it: as root, or with user_allow_other.
+  if (cl.fs.policy_given && !cl.fs.no_allow_other && !cl.mount.allow_other &&
+      (::geteuid() == 0 || FuseConfAllowsOther()))
+    cl.mount.allow_other = true;
+  if (cl.fs.no_allow_other) cl.mount.allow_other = false;
   // Other users must not bypass the source's permissions through the
   // daemon's (root) credentials.
   if (cl.mount.allow_other && !cl.fs.no_default_permissions) cl.mount.default_permissions = true;

@@ -175,6 +175,21 @@ TEST(OptionsTest, AllowOtherTurnsDefaultPermissionsOn) {
   EXPECT_FALSE(split.mount.default_permissions);
 }
 
+// As bindfs: its options imply allow_other (as root here), unless
+// no-allow-other; and with it, default_permissions.
+TEST(OptionsTest, BindfsOptionsBringAllowOtherAsBindfsDoes) {
+  ASSERT_EQ(::geteuid(), 0u) << "the unit tests run as root";
+  EXPECT_FALSE(WithO("rw").mount.allow_other);
+  CommandLine bindfs = WithO("perms=0644,force-user=0");
+  EXPECT_TRUE(bindfs.mount.allow_other);
+  EXPECT_TRUE(bindfs.mount.default_permissions);
+  EXPECT_TRUE(WithO("delete-deny").mount.allow_other);
+  CommandLine own = WithO("delete-deny,no-allow-other");
+  EXPECT_FALSE(own.mount.allow_other);
+  EXPECT_FALSE(own.mount.default_permissions);
+  EXPECT_FALSE(WithO("no-allow-other,allow_other").mount.allow_other) << "no-allow-other wins";
+}
+
 TEST(OptionsTest, SeveralListsAccumulateLaterWins) {
   CommandLine cl =
       ParseOk({"-o", "passthrough=always,ro", "src", "mnt", "-o", "passthrough=never,rw"});
@@ -290,7 +305,9 @@ TEST(OptionsTest, PolicyOptionsAsBindfsSpellsThem) {
   EXPECT_TRUE(p.delete_deny && p.rename_deny && p.hide_hard_links && p.ctime_from_mtime);
   // The kernel enforces the view.
   EXPECT_TRUE(cl.mount.default_permissions);
-  EXPECT_FALSE(WithO("hide-hard-links").mount.default_permissions);
+  // A rule that shows no other owner or bits asks for none of itself (the
+  // allow_other bindfs's options bring turns it on).
+  EXPECT_FALSE(WithO("hide-hard-links,no-allow-other").mount.default_permissions);
   EXPECT_EQ(WithO("force-user=4242").fs.policy.force_user, 4242u);
   auto mapped = WithO("map=root/1000:@0/@100:7/8,uid-offset=-5,gid-offset=100000");
   using UidPair = std::pair<uid_t, uid_t>;
