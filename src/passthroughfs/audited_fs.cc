@@ -16,21 +16,6 @@ using namespace fusekit;  // NOLINT: this file implements fusekit::Operations
 
 namespace {
 
-// The process name, read while its request is pending (so the process is
-// still there); empty for the kernel's own requests (pid 0).
-std::string ProcessName(uint32_t pid) {
-  if (pid == 0) return "";
-  char path[32];
-  std::snprintf(path, sizeof(path), "/proc/%u/comm", pid);
-  UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
-  if (!fd) return "";
-  char name[64];
-  ssize_t n = ::read(fd.get(), name, sizeof(name));
-  if (n <= 0) return "";
-  if (name[n - 1] == '\n') --n;
-  return std::string(name, static_cast<size_t>(n));
-}
-
 // Names of the set bits of `flags`, as a JSON array.
 template <size_t N>
 std::string FlagNames(uint64_t flags, const std::pair<uint64_t, const char*> (&names)[N]) {
@@ -80,12 +65,13 @@ bool OpensForChange(int flags) { return (flags & O_ACCMODE) != O_RDONLY || (flag
 AuditedFs::AuditedFs(Operations& inner, AuditTrail& trail, PathOf path_of)
     : ForwardingOperations(inner), trail_(trail), path_of_(std::move(path_of)) {}
 
-AuditRecord AuditedFs::Begin(const Context& ctx, std::string_view op, std::string path) const {
+AuditRecord AuditedFs::Begin(const Context& ctx, std::string_view op, std::string path) {
   AuditRecord r;
   r.uid = ctx.uid();
   r.gid = ctx.gid();
   r.pid = ctx.pid();
-  r.comm = ProcessName(ctx.pid());
+  // Read while the request is pending: the caller is still there.
+  r.comm = names_.Name(ctx.pid());
   r.op = op;
   r.path = std::move(path);
   return r;

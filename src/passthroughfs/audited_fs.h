@@ -22,6 +22,7 @@
 
 #include "audit_trail.h"
 #include "fusekit/forwarding_operations.h"
+#include "process_names.h"
 
 namespace passthroughfs {
 
@@ -56,7 +57,7 @@ class AuditedFs : public fusekit::ForwardingOperations {
  private:
   // The record of `op` by the caller of `ctx` on `path`, its result still
   // to come.
-  AuditRecord Begin(const fusekit::Context& ctx, std::string_view op, std::string path) const;
+  AuditRecord Begin(const fusekit::Context& ctx, std::string_view op, std::string path);
   // Where `node` is, or "?" when that cannot be told.
   std::string WhereIs(fusekit::NodeId node) const;
   std::string ChildPath(fusekit::NodeId parent, std::string_view name) const;
@@ -67,6 +68,7 @@ class AuditedFs : public fusekit::ForwardingOperations {
 
   AuditTrail& trail_;
   const PathOf path_of_;
+  ProcessNames names_;
 };
 
 }  // namespace passthroughfs
