@@ -53,6 +53,7 @@ void LockForwardingFs::Destroy() {
   {
     std::lock_guard lock(mutex_);
     owners_.clear();
+    by_file_.clear();
   }
   inner().Destroy();
 }
@@ -79,13 +80,30 @@ Result<LockForwardingFs::Description> LockForwardingFs::DescriptionFor(const Own
   return owners_.try_emplace(key, std::move(made)).first->second;
 }
 
-void LockForwardingFs::DropOwner(const OwnerKey& key) {
+void LockForwardingFs::DropOwner(const OwnerKey& key, const Description& only) {
   Description dropped;  // closed, and its locks released, outside the lock
   std::lock_guard lock(mutex_);
   auto it = owners_.find(key);
-  if (it == owners_.end()) return;
+  if (it == owners_.end() || (only && it->second != only)) return;
   dropped = std::move(it->second);
   owners_.erase(it);
+}
+
+int LockForwardingFs::TryFor(const OwnerKey& key, uint64_t fh, const FileLock& lock) {
+  auto fd = DescriptionFor(key);
+  if (!fd) return fd.error().value();
+  int error = TryLock((*fd)->get(), std::get<2>(key), lock);
+  if (error) return error;
+  std::lock_guard guard(mutex_);
+  auto it = owners_.find(key);
+  // Dropped meanwhile (a close by another thread of the owner): what it
+  // held went with it, so this try took nothing.
+  if (it == owners_.end() || it->second != *fd) return EAGAIN;
+  auto& taken = by_file_[fh];
+  bool noted = false;
+  for (const auto& [k, seen] : taken) noted |= k == key && seen.lock() == *fd;
+  if (!noted) taken.emplace_back(key, *fd);
+  return 0;
 }
 
 void LockForwardingFs::GetLk(const Context& ctx, const req::GetLk& in, ReplyLock reply) {
@@ -130,13 +148,11 @@ void LockForwardingFs::SetLk(const Context& ctx, const req::SetLk& in, bool slee
     int error = TryLock(fd->get(), in.flock, in.lock);
     return error ? reply.Error(error) : reply.Ok();
   }
-  auto fd = DescriptionFor(key);
-  if (!fd) return reply.Error(fd.error());
-  int error = TryLock((*fd)->get(), in.flock, in.lock);
+  int error = TryFor(key, in.fh.value, in.lock);
   if (error != EAGAIN || !sleep) return error ? reply.Error(error) : reply.Ok();
   std::lock_guard lock(mutex_);
   if (stopping_) return reply.Error(EIO);
-  waits_.push_back(Wait{std::move(*fd), in.flock, in.lock, ctx, std::move(reply)});
+  waits_.push_back(Wait{key, in.fh.value, in.lock, ctx, std::move(reply)});
   if (!waiter_.joinable()) waiter_ = std::thread([this] { WaiterLoop(); });
   wake_.notify_one();
 }
@@ -159,7 +175,7 @@ void LockForwardingFs::WaiterLoop() {
         done.emplace_back(std::move(w), EINTR);
         continue;
       }
-      int error = TryLock(w.fd->get(), w.flock, w.lock);
+      int error = TryFor(w.key, w.fh, w.lock);
       if (error == EAGAIN) {
         still.push_back(std::move(w));
       } else {
@@ -199,7 +215,20 @@ void LockForwardingFs::Flush(const Context& ctx, const req::Flush& in, ReplyEmpt
 }
 
 void LockForwardingFs::Release(const Context& ctx, const req::Release& in, ReplyEmpty reply) {
-  if (in.flock_unlock) DropOwner({ctx.node().value, in.lock_owner, true});
+  // The open file is gone: its flock and its description locks with it,
+  // and every POSIX owner that locked through it has closed it (FLUSH).
+  std::vector<std::pair<OwnerKey, Seen>> taken;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = by_file_.find(in.fh.value);
+    if (it != by_file_.end()) {
+      taken = std::move(it->second);
+      by_file_.erase(it);
+    }
+  }
+  for (const auto& [key, seen] : taken) {
+    if (Description fd = seen.lock()) DropOwner(key, fd);
+  }
   inner().Release(ctx, in, std::move(reply));
 }
 

@@ -141,19 +141,60 @@ TEST_F(LockForwardingTest, AnInterruptedWaitAnswersEintr) {
 
 TEST_F(LockForwardingTest, FlockOwnersAndTheReleaseThatUnlocks) {
   LockForwardingFs fs(below_, Opener());
-  EXPECT_EQ(Set(fs, Lock(7, F_WRLCK, 0, LLONG_MAX, /*flock=*/true)), 0);
+  req::SetLk flock = Lock(7, F_WRLCK, 0, LLONG_MAX, /*flock=*/true);
+  flock.fh = fusekit::FileHandle(1);
+  EXPECT_EQ(Set(fs, flock), 0);
   UniqueFd direct(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));
   EXPECT_NE(::flock(direct.get(), LOCK_SH | LOCK_NB), 0) << "not seen on the file";
   EXPECT_EQ(Set(fs, Lock(8, F_RDLCK, 0, LLONG_MAX, true)), EAGAIN);
   // A POSIX lock of the same owner id is another lock altogether.
-  EXPECT_EQ(Set(fs, Lock(7, F_WRLCK)), 0);
+  req::SetLk posix = Lock(7, F_WRLCK);
+  posix.fh = fusekit::FileHandle(2);
+  EXPECT_EQ(Set(fs, posix), 0);
   req::Release release;
+  release.fh = fusekit::FileHandle(1);
   release.lock_owner = 7;
   release.flock_unlock = true;
   fs.Release(ctx_, release, fusekit::ReplyEmpty(Reply(Opcode::RELEASE)));
   EXPECT_EQ(::flock(direct.get(), LOCK_SH | LOCK_NB), 0);
   // Owner 7's POSIX description stays, and owner 8's until its RELEASE.
   EXPECT_EQ(fs.owners(), 2u);
+}
+
+// A caller's F_OFD_SETLK has its open file as owner, which no FLUSH names:
+// its locks go when that open file is released.
+TEST_F(LockForwardingTest, TheReleaseOfAnOpenFileDropsTheOwnersThatLockedThroughIt) {
+  LockForwardingFs fs(below_, Opener());
+  req::SetLk ofd = Lock(9, F_WRLCK);
+  ofd.fh = fusekit::FileHandle(3);
+  ASSERT_EQ(Set(fs, ofd), 0);
+  req::SetLk other = Lock(10, F_RDLCK, 20, 29);
+  other.fh = fusekit::FileHandle(4);
+  ASSERT_EQ(Set(fs, other), 0);
+  req::Release release;
+  release.fh = fusekit::FileHandle(3);
+  fs.Release(ctx_, release, fusekit::ReplyEmpty(Reply(Opcode::RELEASE)));
+  EXPECT_EQ(fs.owners(), 1u) << "owner 10 locked through another open file";
+  UniqueFd direct(::open(path_.c_str(), O_RDWR | O_CLOEXEC));
+  struct flock probe {};
+  probe.l_type = F_WRLCK;
+  probe.l_len = 10;
+  ASSERT_EQ(::fcntl(direct.get(), F_OFD_SETLK, &probe), 0) << "owner 9's lock is gone";
+}
+
+// Another thread of the waiting owner's process closes the file while it
+// waits: its description goes, and the lock, once granted, is held on a
+// new one (as natively: a close before the grant does not undo it).
+TEST_F(LockForwardingTest, AWaitGrantedAfterItsOwnerClosedTheFileIsStillHeld) {
+  LockForwardingFs fs(below_, Opener());
+  ASSERT_EQ(Set(fs, Lock(1, F_WRLCK)), 0);
+  ASSERT_EQ(Set(fs, Lock(2, F_WRLCK), /*sleep=*/true), -1);
+  uint64_t waiting = unique_;
+  req::Flush closed{fusekit::FileHandle(1), /*lock_owner=*/2};
+  fs.Flush(ctx_, closed, fusekit::ReplyEmpty(Reply(Opcode::FLUSH)));
+  ASSERT_EQ(Set(fs, Lock(1, F_UNLCK)), 0);
+  ASSERT_EQ(ReplyTo(waiting), 0);
+  EXPECT_EQ(Set(fs, Lock(3, F_RDLCK)), EAGAIN) << "owner 2 holds it";
 }
 
 TEST_F(LockForwardingTest, TheEndOfTheSessionAnswersEveryWait) {

@@ -276,6 +276,11 @@ ParseOutcome ParseCommandLine(int argc, char** argv) {
       if (!ApplyFsOption(item, cl.fs, error)) return usage_error(error);
     }
   }
+  if (cl.fs.lock_forwarding && cl.fs.io_uring) {
+    return usage_error(
+        "-o lock-forwarding cannot go with -o io_uring: a lock waited for would hold one of its "
+        "CPU's few ring entries, and the holder's unlock could wait behind it");
+  }
   if (cl.fs.audit_required && cl.fs.audit_path.empty())
     return usage_error("-o audit-required needs -o audit=PATH");
   if (cl.fs.writeback && cl.fs.passthrough != PassthroughMode::kNever) {
@@ -294,6 +299,7 @@ ParseOutcome ParseCommandLine(int argc, char** argv) {
     }
     cl.mount.default_permissions = true;
   }
+  cl.fs.policy.map_new_files = ::geteuid() == 0;
   // bindfs adds allow_other unless told no-allow-other: a bindfs fstab line
   // (force-user=www,perms=...) is written for other users. Only where
   // fusermount3 would allow it: as root, or with user_allow_other.

@@ -341,6 +341,9 @@ TEST(OptionsTest, PolicyOptionsAsBindfsSpellsThem) {
   EXPECT_TRUE(WithO("lock-forwarding").fs.lock_forwarding);
   EXPECT_TRUE(WithO("enable-lock-forwarding").fs.lock_forwarding);
   EXPECT_FALSE(WithO("lock-forwarding,disable-lock-forwarding").fs.lock_forwarding);
+  auto [code, err] = ParseFails({"src", "mnt", "-o", "lock-forwarding,io_uring"});
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(err.find("-o lock-forwarding cannot go with -o io_uring"), std::string::npos) << err;
 }
 
 TEST(OptionsTest, AViewCannotGoWithoutKernelChecks) {

@@ -349,8 +349,9 @@ bool PassthroughFs::StartWatching(std::string& status) {
 
 Policy::Viewer PassthroughFs::ViewerFor(uid_t uid, int fd) const {
   Policy::Viewer viewer{.uid = uid};
-  if (!policy_.NeedsMounterAccess() || fd < 0) return viewer;
-  viewer.mounter_access = 0;
+  if (!policy_.NeedsMounterAccess()) return viewer;
+  viewer.mounter_access = 0;  // shown as nothing where it cannot be told
+  if (fd < 0) return viewer;
   for (int access : {R_OK, W_OK, X_OK}) {
     if (::faccessat(fd, "", access, AT_EMPTY_PATH | AT_EACCESS) == 0)
       viewer.mounter_access |= access;
@@ -395,9 +396,11 @@ Result<UniqueFd> PassthroughFs::OpenForLocks(NodeId node) {
   if (!pinned) return Fail(pinned.error());
   // One description carries an owner's read and write locks alike; the
   // kernel has checked each lock's type against the caller's own open.
+  // O_NONBLOCK: a lease on the file (Samba, NFS) fails the open at once
+  // instead of blocking the worker for the lease's break time.
   Result<UniqueFd> fd = Fail(EBADF);
   for (int flags : {O_RDWR, O_RDONLY, O_WRONLY}) {
-    fd = Reopen(pinned->fd.get(), flags);
+    fd = Reopen(pinned->fd.get(), flags | O_NONBLOCK);
     if (fd) break;
   }
   return fd;

@@ -32,14 +32,7 @@ void Policy::ShowFields(mode_t& mode, uid_t& uid, gid_t& gid, nlink_t& nlink,
   gid = static_cast<gid_t>(Mapped(options_.group_map, gid, false) + options_.gid_offset);
   if (options_.force_user) uid = *options_.force_user;
   if (options_.force_group) gid = *options_.force_group;
-  if (Mirrors(viewer.uid)) {
-    uid = viewer.uid;
-  } else if (!Admits(viewer.uid)) {
-    // As bindfs: nothing for anyone else to use (the daemon refuses them
-    // too: CallerGate).
-    mode &= ~mode_t{0777};
-    return;
-  }
+  if (Mirrors(viewer.uid)) uid = viewer.uid;
   mode = options_.perms.Apply(mode);
   if (options_.realistic_permissions) {
     if (!(viewer.mounter_access & R_OK)) mode &= ~mode_t{0444};
@@ -50,11 +43,30 @@ void Policy::ShowFields(mode_t& mode, uid_t& uid, gid_t& gid, nlink_t& nlink,
 }
 
 void Policy::Show(struct stat& st, const Viewer& viewer) const {
+  if (!Admits(viewer.uid)) {
+    // Nothing of the file but its type for whom mirror-only shuts out.
+    struct stat type_only {};
+    type_only.st_dev = st.st_dev;
+    type_only.st_ino = st.st_ino;
+    type_only.st_nlink = 1;
+    type_only.st_mode = st.st_mode & S_IFMT;
+    st = type_only;
+    return;
+  }
   ShowFields(st.st_mode, st.st_uid, st.st_gid, st.st_nlink, viewer);
   if (options_.ctime_from_mtime) st.st_ctim = st.st_mtim;
 }
 
 void Policy::Show(struct statx& stx, const Viewer& viewer) const {
+  if (!Admits(viewer.uid)) {
+    struct statx type_only {};
+    type_only.stx_mask = stx.stx_mask;
+    type_only.stx_ino = stx.stx_ino;
+    type_only.stx_nlink = 1;
+    type_only.stx_mode = static_cast<uint16_t>(stx.stx_mode & S_IFMT);
+    stx = type_only;
+    return;
+  }
   mode_t mode = stx.stx_mode;
   uid_t uid = stx.stx_uid;
   gid_t gid = stx.stx_gid;
@@ -98,11 +110,11 @@ fusekit::Result<Policy::SetattrPlan> Policy::Setattr(const SetattrAsked& asked) 
 Policy::Creation Policy::Created(mode_t mode, uid_t caller_uid,
                                  std::optional<gid_t> caller_gid) const {
   Creation c{.uid = options_.create_for_user, .gid = options_.create_for_group, .mode = {}};
-  if (!c.uid) {
+  if (!c.uid && MapsNewFiles()) {
     auto source = SourceUid(caller_uid);
     if (source && *source != caller_uid) c.uid = source;
   }
-  if (!c.gid && caller_gid) {
+  if (!c.gid && caller_gid && MapsNewFiles()) {
     auto source = SourceGid(*caller_gid);
     if (source && *source != *caller_gid) c.gid = source;
   }

@@ -62,6 +62,9 @@ struct PolicyOptions {
   // realistic-permissions: no read, write or execute bit is shown where
   // the mounter (the daemon's own credentials) lacks that access.
   bool realistic_permissions = false;
+  // Under map= and the offsets, what a caller creates is given the ids
+  // that show as its own: only a daemon that may chown (root) can.
+  bool map_new_files = true;
 
   // Whether what the mount shows differs from SOURCE.
   bool ChangesView() const { return ChangesPermissions() || hide_hard_links || ctime_from_mtime; }
@@ -92,7 +95,9 @@ class Policy {
   };
   bool NeedsMounterAccess() const { return options_.realistic_permissions; }
 
-  // SOURCE's attributes as the mount shows them to `viewer`.
+  // SOURCE's attributes as the mount shows them to `viewer`: to a caller
+  // mirror-only= shuts out, nothing but the file's type (no bits, owner
+  // root, size and times 0; the daemon refuses it too: CallerGate).
   void Show(struct stat& st, const Viewer& viewer) const;
   void Show(struct statx& stx, const Viewer& viewer) const;
 
@@ -136,8 +141,7 @@ class Policy {
   Creation Created(mode_t mode, uid_t caller_uid, std::optional<gid_t> caller_gid) const;
   bool ChangesCreation() const {
     return options_.create_for_user || options_.create_for_group ||
-           !options_.create_with_perms.empty() || !options_.user_map.empty() ||
-           !options_.group_map.empty() || options_.uid_offset != 0 || options_.gid_offset != 0;
+           !options_.create_with_perms.empty() || MapsNewFiles();
   }
 
   // The SOURCE owner for an owner a chown through the mount names: map=
@@ -154,6 +158,11 @@ class Policy {
   void ShowFields(mode_t& mode, uid_t& uid, gid_t& gid, nlink_t& nlink,
                   const Viewer& viewer) const;
   bool Mirrors(uid_t uid) const;
+  bool MapsNewFiles() const {
+    return options_.map_new_files &&
+           (!options_.user_map.empty() || !options_.group_map.empty() || options_.uid_offset != 0 ||
+            options_.gid_offset != 0);
+  }
 
   PolicyOptions options_;
 };

@@ -79,9 +79,15 @@ TEST(PolicyShow, MirrorOnlyShowsOthersNoBitsAndAdmitsRootAndTheMirrored) {
   o.mirror_users = {1000};
   o.mirror_only = true;
   Policy policy(o);
-  struct stat other = FileStat(S_IFREG | 0777, 0, 0);
+  struct stat other = FileStat(S_IFREG | 0777, 1000, 7, 3);
+  other.st_size = 4096;
   policy.Show(other, {.uid = 1002});
   EXPECT_EQ(other.st_mode, static_cast<mode_t>(S_IFREG));
+  EXPECT_EQ(other.st_uid, 0u);
+  EXPECT_EQ(other.st_gid, 0u);
+  EXPECT_EQ(other.st_size, 0);
+  EXPECT_EQ(other.st_mtim.tv_sec, 0);
+  EXPECT_EQ(other.st_nlink, 1u);
   struct stat root = FileStat(S_IFREG | 0755, 5, 5);
   policy.Show(root, {.uid = 0});
   EXPECT_EQ(root.st_mode, static_cast<mode_t>(S_IFREG | 0755));
@@ -261,6 +267,12 @@ TEST(PolicyRules, CreatedFilesAreMappedBackToWhatShowsAsTheCaller) {
   EXPECT_EQ(policy.Created(S_IFREG | 0644, 0, 50).gid, std::nullopt) << "no gid below 0";
   o.create_for_user = 7;
   EXPECT_EQ(Policy(o).Created(S_IFREG | 0644, 2000, 150).uid, 7u) << "create-for-user wins";
+  // A daemon that may not chown (not root) leaves new files as made.
+  PolicyOptions unprivileged;
+  unprivileged.uid_offset = -1000;
+  unprivileged.map_new_files = false;
+  EXPECT_FALSE(Policy(unprivileged).ChangesCreation());
+  EXPECT_EQ(Policy(unprivileged).Created(S_IFREG | 0644, 1000, 1000).uid, std::nullopt);
 }
 
 TEST(PolicyRules, XattrReadOnly) {

@@ -17,6 +17,7 @@
 #include <future>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -157,6 +158,28 @@ TEST_P(LockMount, ALockThroughTheMountExcludesSourceUntilClosed) {
   // close(2) releases this process's locks, as natively.
   ::close(fd);
   EXPECT_EQ(InOtherProcess([&] { return PosixLock(S(), F_WRLCK); }), 0);
+}
+
+// F_OFD_SETLK's owner is the open file, which FLUSH never names: its lock
+// goes when that open file is released.
+TEST_P(LockMount, AnOpenFileDescriptionLockGoesWithItsFile) {
+  ASSERT_NO_FATAL_FAILURE(Mount("lock-forwarding"));
+  int fd = ::open(M().c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  struct flock fl {};
+  fl.l_type = F_WRLCK;
+  fl.l_len = 10;
+  ASSERT_EQ(::fcntl(fd, F_OFD_SETLK, &fl), 0) << std::strerror(errno);
+  int busy = InOtherProcess([&] { return PosixLock(S(), F_RDLCK); });
+  EXPECT_TRUE(busy == EAGAIN || busy == EACCES) << busy;
+  ::close(fd);
+  // RELEASE comes after close(2) returns.
+  int after = EAGAIN;
+  for (int i = 0; i < 100 && after != 0; ++i) {
+    after = InOtherProcess([&] { return PosixLock(S(), F_WRLCK); });
+    if (after != 0) std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(after, 0);
 }
 
 TEST_P(LockMount, FlockExcludesBothWays) {

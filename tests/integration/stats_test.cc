@@ -331,7 +331,15 @@ TEST(IdleDaemon, UsesNoCpuAfterABurst) {
   uint64_t before = cpu_ticks();
   std::this_thread::sleep_for(seconds(5));
   uint64_t used = cpu_ticks() - before;
-  EXPECT_LE(used, 1u) << used * 10 << " ms of CPU in 5 s idle";
+  // ThreadSanitizer's runtime has a thread of its own in the daemon that
+  // wakes on a timer (20 ms in 5 s seen); a spinning worker would use
+  // about 5,000 ms either way.
+#if defined(__SANITIZE_THREAD__)
+  constexpr uint64_t kIdleTicks = 5;
+#else
+  constexpr uint64_t kIdleTicks = 1;
+#endif
+  EXPECT_LE(used, kIdleTicks) << used * 10 << " ms of CPU in 5 s idle";
   auto umount = ChildServer::Start({"umount", mnt}, "");
   ASSERT_TRUE(umount);
   EXPECT_TRUE(umount->WaitExit(seconds(20)));

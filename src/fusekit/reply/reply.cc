@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <exception>
 #include <vector>
 
 #include "fusekit/abi/fuse_abi.h"
@@ -56,7 +57,16 @@ class HookedSink : public ReplySink {
     CountIn(inner_->shared_stats());
   }
   void Send(RequestId unique, Opcode opcode, int error, std::span<const iovec> payload) override {
-    hook_(error);
+    // The answer goes out whatever the hook does: the reply counts as sent.
+    try {
+      hook_(error);
+    } catch (const std::exception& e) {
+      LogError("{} (unique {}): the hook before the answer threw: {}", OpcodeName(opcode),
+               unique.value, e.what());
+    } catch (...) {
+      LogError("{} (unique {}): the hook before the answer threw", OpcodeName(opcode),
+               unique.value);
+    }
     inner_->Send(unique, opcode, error, payload);
   }
 

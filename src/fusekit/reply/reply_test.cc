@@ -559,6 +559,13 @@ TEST_F(ReplyTest, BeforeSendSeesEachAnswerBeforeTheSinkDoes) {
   EXPECT_EQ(replies[2].error, EIO);
 }
 
+TEST_F(ReplyTest, AHookThatThrowsStillLetsTheAnswerGo) {
+  ReplyEmpty r(Base(Opcode::UNLINK, 5));
+  r.BeforeSend([](int) { throw std::runtime_error("no room"); });
+  r.Error(ENOENT);
+  EXPECT_EQ(Only().error, ENOENT);
+}
+
 TEST_F(ReplyTest, AHookedReplyIsCountedInTheSinksStatistics) {
   auto stats = std::make_shared<Stats>();
   sink_->CountIn(stats);

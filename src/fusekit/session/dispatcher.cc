@@ -175,20 +175,23 @@ Status Dispatcher::HandleInit(std::span<const std::byte> bytes, ReplySink& sink,
   return Ok();
 }
 
-void Dispatcher::Interrupt(const RequestHeader& h, RequestId target,
-                           const std::shared_ptr<ReplySink>& sink) {
-  {
-    std::lock_guard lock(inflight_->mutex);
-    auto it = inflight_->flags.find(target.value);
-    if (it != inflight_->flags.end()) {
-      it->second->store(true, std::memory_order_relaxed);
-      return;
-    }
+void Dispatcher::Interrupt(RequestId target) {
+  std::lock_guard lock(inflight_->mutex);
+  auto it = inflight_->flags.find(target.value);
+  if (it != inflight_->flags.end()) {
+    it->second->store(true, std::memory_order_relaxed);
+    return;
   }
-  // Not found: finished (the kernel then ignores this answer), or read by
-  // another worker that has not registered it yet: EAGAIN makes the kernel
-  // queue the INTERRUPT again, so that it is not lost.
-  ReplyBase(sink, h.unique, h.opcode).Error(EAGAIN);
+  // Not found: finished, or read by another worker that has not registered
+  // it yet. Kept for a while for the second case (the kernel never reuses
+  // a unique, so a finished request's entry matches nothing and expires).
+  // Not answered EAGAIN: the kernel looks the target up only among the
+  // requests read from the fd the answer comes back on, and with cloned
+  // fds that is seldom the worker's own.
+  auto now = std::chrono::steady_clock::now();
+  auto& early = inflight_->early_interrupts;
+  std::erase_if(early, [&](const auto& e) { return now - e.second > kEarlyInterruptLife; });
+  if (early.size() < kMaxEarlyInterrupts) early.emplace(target.value, now);
 }
 
 void Dispatcher::Handle(std::span<const std::byte> bytes, const std::shared_ptr<ReplySink>& sink) {
@@ -221,7 +224,7 @@ void Dispatcher::Handle(std::span<const std::byte> bytes, const std::shared_ptr<
         ops_.Forget(item.node, item.nlookup);
       return;
     case Opcode::INTERRUPT:
-      Interrupt(h, std::get<req::Interrupt>(request.body).target, sink);
+      Interrupt(std::get<req::Interrupt>(request.body).target);
       return;
     case Opcode::NOTIFY_REPLY: {
       Notifier::RetrieveDone done;
@@ -254,9 +257,12 @@ void Dispatcher::Handle(std::span<const std::byte> bytes, const std::shared_ptr<
   {
     std::lock_guard lock(inflight_->mutex);
     inflight_->flags[h.unique.value] = flag;
+    // Its INTERRUPT may have been read (by another worker) before it was.
+    if (!inflight_->early_interrupts.empty() && inflight_->early_interrupts.erase(h.unique.value))
+      flag->store(true, std::memory_order_relaxed);
   }
-  // The kernel reuses a unique once it is answered: the deleter removes
-  // the entry only if it is still this request's.
+  // The entry goes with the last context of the request (the check that
+  // it is still this request's is defensive: uniques are never reused).
   auto forget = [inflight = inflight_, unique = h.unique.value](std::atomic<bool>* done) {
     {
       std::lock_guard lock(inflight->mutex);

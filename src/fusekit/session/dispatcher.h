@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -36,9 +37,9 @@ class Dispatcher {
  private:
   void Route(const Context& ctx, proto::Request& request, const std::shared_ptr<ReplySink>& sink,
              uint64_t start_ns);
-  // Flags `target`; answers EAGAIN (the kernel sends the INTERRUPT again)
-  // when it is not found: a worker may have read it and not yet started.
-  void Interrupt(const RequestHeader& h, RequestId target, const std::shared_ptr<ReplySink>& sink);
+  // Flags `target`, or, when it is not in flight yet, keeps the interrupt
+  // for it a while: another worker may have read it and not registered it.
+  void Interrupt(RequestId target);
 
   Operations& ops_;
   SessionShared& shared_;
@@ -52,7 +53,11 @@ class Dispatcher {
   struct Inflight {
     std::mutex mutex;
     std::unordered_map<uint64_t, std::atomic<bool>*> flags;
+    // INTERRUPTs whose request was not found, by target, with when.
+    std::unordered_map<uint64_t, std::chrono::steady_clock::time_point> early_interrupts;
   };
+  static constexpr std::chrono::seconds kEarlyInterruptLife{10};
+  static constexpr size_t kMaxEarlyInterrupts = 1024;
   const std::shared_ptr<Inflight> inflight_ = std::make_shared<Inflight>();
 };
 

@@ -130,12 +130,7 @@ inline size_t ExpectedReplies(std::span<const std::byte> bytes,
     return !HasReply(op) || op == Opcode::INTERRUPT || op == Opcode::NOTIFY_REPLY;
   };
   auto decoded = proto::Decode(bytes, options);
-  if (decoded.ok()) {
-    Opcode op = decoded.request().header.opcode;
-    // Nothing is in flight here: an INTERRUPT is answered EAGAIN.
-    if (op == Opcode::INTERRUPT) return 1;
-    return never_answered(op) ? 0 : 1;
-  }
+  if (decoded.ok()) return never_answered(decoded.request().header.opcode) ? 0 : 1;
   const proto::DecodeError& error = decoded.error();
   if (error.reply_errno() == 0 || error.header.unique.value == 0) return 0;
   return never_answered(error.header.opcode) ? 0 : 1;
