@@ -3,7 +3,7 @@
 # passthroughfs with the same policy (force-user, force-group, perms) side
 # by side with native, in one run; then what -o audit= costs on create and
 # untar (passthroughfs with and without it). Targets alternate within each
-# round, figures are medians of BENCH_REPEATS rounds (default 3). Writes
+# round, figures are medians of BENCH_REPEATS rounds (default 5). Writes
 # bench/results/policy.md. Nothing here fails on a timing.
 #
 #   BENCH_POLICY_SIZE=256M BENCH_REPEATS=3 bench/policy.sh
@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SIZE=${BENCH_POLICY_SIZE:-256M}
-REPEATS=${BENCH_REPEATS:-3}
+REPEATS=${BENCH_REPEATS:-5}
 WORK=${BENCH_DIR:-/var/tmp/passthroughfs-bench}/policy
 BIN=build/release
 RESULTS=${BENCH_RESULTS:-bench/results}
@@ -78,8 +78,9 @@ for round in $(seq "$REPEATS"); do
     d=$(dir_of "$t")
     rm -rf "$SOURCE/meta" "$SOURCE/tree"; mkdir -p "$SOURCE/meta" "$SOURCE/tree"
     drop_caches
-    record create "$t" "$(seconds "$BIN/bench/metabench" create "$d/meta" 20 100)"
-    record stat_warm "$t" "$(seconds "$BIN/bench/metabench" stat "$d/meta" 20 100)"
+    record create "$t" "$(seconds "$BIN/bench/metabench" create "$d/meta" 50 100)"
+    record stat_after_create "$t" "$(seconds "$BIN/bench/metabench" stat "$d/meta" 50 100)"
+    record stat_warm "$t" "$(seconds "$BIN/bench/metabench" stat "$d/meta" 50 100)"
     drop_caches
     record untar "$t" "$(seconds tar --no-same-owner -C "$d/tree" -xf "$WORK/tree.tar")"
   done

@@ -87,12 +87,7 @@ class AuditMount : public ::testing::TestWithParam<const char*> {
 
   std::string M(const std::string& name) const { return mnt_ + "/" + name; }
 
-  int As(const std::string& user, const std::string& command) {
-    std::string group = user == "nobody" ? "nogroup" : user;
-    auto r = RunCommand(
-        {"setpriv", "--reuid=" + user, "--regid=" + group, "--clear-groups", "sh", "-c", command});
-    return r.status && WIFEXITED(*r.status) ? WEXITSTATUS(*r.status) : -1;
-  }
+  int As(const std::string& user, const std::string& command) { return RunShellAs(user, command); }
 
   TempDir tmp_;
   std::string source_, mnt_, log_;

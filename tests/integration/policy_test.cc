@@ -53,12 +53,7 @@ class PolicyMount : public ::testing::TestWithParam<const char*> {
   }
 
   // A shell command run as `user` (a name), its exit status.
-  int As(const std::string& user, const std::string& command) {
-    std::string group = user == "nobody" ? "nogroup" : user;
-    auto r = RunCommand(
-        {"setpriv", "--reuid=" + user, "--regid=" + group, "--clear-groups", "sh", "-c", command});
-    return r.status && WIFEXITED(*r.status) ? WEXITSTATUS(*r.status) : -1;
-  }
+  int As(const std::string& user, const std::string& command) { return RunShellAs(user, command); }
 
   struct stat Stat(const std::string& path) {
     struct stat st {};

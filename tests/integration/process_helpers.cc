@@ -40,6 +40,13 @@ CommandResult RunCommand(const std::vector<std::string>& argv) {
   return result;
 }
 
+int RunShellAs(const std::string& user, const std::string& command) {
+  std::string group = user == "nobody" ? "nogroup" : user;
+  auto r = RunCommand(
+      {"setpriv", "--reuid=" + user, "--regid=" + group, "--clear-groups", "sh", "-c", command});
+  return r.status && WIFEXITED(*r.status) ? WEXITSTATUS(*r.status) : -1;
+}
+
 std::string DescribeStatus(std::optional<int> status) {
   if (!status) return "still running";
   if (WIFEXITED(*status)) return "exit " + std::to_string(WEXITSTATUS(*status));

@@ -18,6 +18,11 @@ struct CommandResult {
 };
 CommandResult RunCommand(const std::vector<std::string>& argv);
 
+// `command` run by sh as `user` (a name; its group of the same name, or
+// nogroup for nobody; no supplementary groups): its exit status, -1 if it
+// did not exit.
+int RunShellAs(const std::string& user, const std::string& command);
+
 std::string DescribeStatus(std::optional<int> status);
 bool ExitedWith(std::optional<int> status, int code);
 
