@@ -10,11 +10,9 @@
 #include <string>
 #include <string_view>
 
-#include "audited_fs.h"
-#include "caller_gate.h"
-#include "lock_forwarding.h"
 #include "fusekit/log.h"
 #include "fusekit/session.h"
+#include "layers.h"
 #include "options.h"
 #include "passthrough_fs.h"
 #include "remount.h"
@@ -160,41 +158,10 @@ int main(int argc, char** argv) {
     int code = DaemonizeAndWait(report_fd);
     if (code >= 0) return code;  // the parent's verdict, or fork failed (the mount unmounts)
   }
-  // After the fork: the trail's writer thread must run in the daemon. SIGHUP
-  // reopens its file (logrotate).
-  std::unique_ptr<passthroughfs::AuditTrail> trail;
-  std::unique_ptr<passthroughfs::AuditedFs> audited;
-  fusekit::Operations* served = fs->get();
-  std::unique_ptr<passthroughfs::LockForwardingFs> locks;
-  if (cl.fs.lock_forwarding) {
-    passthroughfs::PassthroughFs* inner = fs->get();
-    locks = std::make_unique<passthroughfs::LockForwardingFs>(
-        *served, [inner](fusekit::NodeId node) { return inner->OpenForLocks(node); });
-    served = locks.get();
-  }
-  std::unique_ptr<passthroughfs::CallerGate> gate;
-  if (cl.fs.policy.mirror_only) {
-    passthroughfs::Policy policy(cl.fs.policy);
-    gate = std::make_unique<passthroughfs::CallerGate>(
-        *served, [policy](uid_t uid) { return policy.Admits(uid); });
-    served = gate.get();
-  }
-  if (!cl.fs.audit_path.empty()) {
-    auto opened = passthroughfs::AuditTrail::Open(
-        {.path = cl.fs.audit_path, .required = cl.fs.audit_required});
-    if (!opened) {
-      std::fprintf(stderr, "passthroughfs: -o audit=%s: %s\n", cl.fs.audit_path.c_str(),
-                   opened.error().message().c_str());
-      return 1;
-    }
-    trail = std::move(*opened);
-    passthroughfs::PassthroughFs* inner = fs->get();
-    audited = std::make_unique<passthroughfs::AuditedFs>(
-        *served, *trail, [inner](fusekit::NodeId node) { return inner->SourcePath(node); });
-    served = audited.get();
-    config.on_hangup = [t = trail.get()] { t->Reopen(); };
-  }
-  auto session = fusekit::Session::Create(*served, *mount, config);
+  // After the fork: the audit trail's writer thread must run in the daemon.
+  auto layers = passthroughfs::Layers::Stack(**fs, cl.fs, config);
+  if (!layers) return 1;  // Stack logged the path and errno
+  auto session = fusekit::Session::Create((*layers)->top(), *mount, config);
   if (!session) {
     std::fprintf(stderr, "passthroughfs: %s\n", session.error().message().c_str());
     return 1;
